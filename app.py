@@ -1,0 +1,23 @@
+"""RNN Playground: the hosted-Space entry point. `python app.py` serves on port 7860."""
+import logging
+import os
+import threading
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from rnn_demo.engines import Engine  # noqa: E402
+from rnn_demo.ui import build_demo, launch_options  # noqa: E402
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+
+engine = Engine(ASSETS)
+demo = build_demo(engine)
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # Load the models while the server starts, so the page is served without waiting for them.
+    threading.Thread(target=engine.model_status, name="warm-up", daemon=True).start()
+    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
+                server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), **launch_options())

@@ -1,0 +1,180 @@
+"""The command line: `python -m rnn_demo {train,evaluate,generate}`."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shlex
+import sys
+import time
+from dataclasses import fields, replace
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from .config import LIMITS, LanguageModelConfig, TokenizerConfig, TrainingConfig  # noqa: E402
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+RUNS = Path("runs")
+
+
+class UsageError(Exception):
+    """Bad input on the command line: printed as one line, exit status 2."""
+
+
+def _add_dataclass_flags(parser, cls, skip=()):
+    """One `--field-name` flag per dataclass field (default None = keep the class default)."""
+    for field in fields(cls):
+        if field.name in skip:
+            continue
+        kind = field.type if isinstance(field.type, type) else None
+        flag_type = {"int": int, "float": float, "str": str}.get(str(field.type).split(" ")[0], None)
+        flag_type = kind or flag_type or str
+        parser.add_argument("--" + field.name.replace("_", "-"), type=flag_type if flag_type is not bool else int,
+                            default=None, dest=f"{cls.__name__}.{field.name}")
+
+
+def _dataclass_from_flags(args, cls, base):
+    values = {f.name: getattr(args, f"{cls.__name__}.{f.name}") for f in fields(cls)
+              if getattr(args, f"{cls.__name__}.{f.name}", None) is not None}
+    return replace(base, **values)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rnn_demo", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train the tokenizer or a model")
+    train.add_argument("what", choices=["tokenizer", "shakespeare", "all"])
+    train.add_argument("--quick", action="store_true", help="a tiny model in well under a minute")
+    train.add_argument("--out", type=Path, default=ASSETS, help="folder for the checkpoint")
+    train.add_argument("--name", help="checkpoint name (default shakespeare-<cell>)")
+    train.add_argument("--tokenizer", type=Path, help="tokenizer file (default <out>/tokenizer.model)")
+    train.add_argument("--json", action="store_true")
+    _add_dataclass_flags(train, LanguageModelConfig, skip=("vocab_size",))
+    _add_dataclass_flags(train, TrainingConfig)
+    train.add_argument("--vocab-size", type=int, default=None, dest="TokenizerConfig.vocab_size")
+
+    evaluate = sub.add_parser("evaluate", help="held-out metrics of a model")
+    evaluate.add_argument("what", choices=["shakespeare"])
+    evaluate.add_argument("--model", default="shakespeare-gru")
+    evaluate.add_argument("--text", type=Path, help="a text file, read as it is (default: held-out plays)")
+    evaluate.add_argument("--assets", type=Path, default=ASSETS)
+    evaluate.add_argument("--json", action="store_true")
+
+    generate = sub.add_parser("generate", help="continue a prompt in Shakespeare's style")
+    generate.add_argument("--prompt", required=True)
+    generate.add_argument("--max-tokens", type=int, default=LIMITS.default_new_tokens)
+    generate.add_argument("--temperature", type=float, default=0.8)
+    generate.add_argument("--top-k", type=int, default=0)
+    generate.add_argument("--top-p", type=float, default=1.0)
+    generate.add_argument("--repetition-penalty", type=float, default=1.0)
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--model", default="shakespeare-gru")
+    generate.add_argument("--assets", type=Path, default=ASSETS)
+    generate.add_argument("--json", action="store_true")
+    return parser
+
+
+def _emit(result: dict, as_json: bool, text_key: str | None = None) -> None:
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    elif text_key:
+        print(result[text_key])
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+
+
+def _train(args, argv: list[str]) -> dict:
+    from . import training
+    from .tokenizer import Tokenizer, train_tokenizer
+
+    command = "python -m rnn_demo " + " ".join(shlex.quote(a) for a in argv)
+    tokenizer_path = args.tokenizer or args.out / "tokenizer.model"
+    result = {}
+    if args.what in ("tokenizer", "all"):
+        config = _dataclass_from_flags(args, TokenizerConfig, TokenizerConfig())
+        if args.quick:
+            config = replace(config, vocab_size=min(config.vocab_size, 600), max_sentences=20_000)
+        tokenizer = train_tokenizer(tokenizer_path, config)
+        result["tokenizer"] = {"path": str(tokenizer_path), "sha256": tokenizer.sha256,
+                               "vocab_size": tokenizer.vocab_size}
+    if args.what in ("shakespeare", "all"):
+        tokenizer = Tokenizer(tokenizer_path)
+        model_config = _dataclass_from_flags(args, LanguageModelConfig, LanguageModelConfig())
+        train_config = _dataclass_from_flags(args, TrainingConfig, TrainingConfig())
+        if args.quick:
+            model_config, train_config = training.quick_configs(model_config, train_config)
+        name = args.name or f"shakespeare-{model_config.cell}"
+        run_dir = RUNS / name if not args.quick else args.out / f".{name}-run"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        meta = training.train_language_model(
+            tokenizer=tokenizer, model_config=model_config, training=train_config, out_dir=args.out,
+            name=name, quick=args.quick, command=command, run_dir=run_dir)
+        result[name] = {"path": str(args.out / name), "metrics": meta["metrics"]}
+    return result
+
+
+def _engine(assets: Path):
+    from .engines import Engine
+
+    return Engine(assets)
+
+
+def _evaluate(args) -> dict:
+    from . import corpora, evaluation
+
+    engine = _engine(args.assets)
+    model = engine.language_model(args.model).model
+    if args.text:
+        try:
+            texts = [args.text.read_text(encoding="utf-8")]
+        except (OSError, UnicodeDecodeError) as error:
+            raise UsageError(f"cannot read --text {args.text}: {error}") from None
+    else:
+        texts = [play.text for play in corpora.play_split("validation")]
+    metrics = evaluation.bits_per_char(model, engine.tokenizer, texts)
+    return {"bits_per_char": metrics["bits_per_char"], "chars": metrics["chars"], "tokens": metrics["tokens"]}
+
+
+def _generate(args) -> dict:
+    from .engines import GenerationRequest
+
+    engine = _engine(args.assets)
+    request = GenerationRequest(prompt=args.prompt, model=args.model, max_tokens=args.max_tokens,
+                                temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                                repetition_penalty=args.repetition_penalty, seed=args.seed)
+    engine.validate_generation(request)
+    engine.language_model(args.model)  # load before the clock starts
+    started = time.perf_counter()
+    result = engine.generate(request)
+    seconds = time.perf_counter() - started
+    return {"text": result.text, "tokens": result.tokens, "seconds": round(seconds, 4),
+            "tokens_per_second": round(result.tokens / max(seconds, 1e-9), 1),
+            "stopped": result.stop_reason}
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _build_parser().parse_args(argv)
+    from .checkpoints import CheckpointError
+    from .config import InputError
+
+    try:
+        if args.command == "train":
+            _emit(_train(args, argv), args.json)
+        elif args.command == "evaluate":
+            _emit(_evaluate(args), args.json)
+        elif args.command == "generate":
+            _emit(_generate(args), args.json, text_key="text")
+    except (UsageError, InputError, CheckpointError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""The one checkpoint saver/loader: `assets/<name>/config.json` + `model.weights.h5`, hashed.
+
+A model file is a program, so loading never unpickles or deserialises a model: the model is
+rebuilt in code from config.json and only its weights are read.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import config as config_module
+from .tokenizer import Tokenizer, sha256_file
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_FILE = "model.weights.h5"
+CONFIG_FILE = "config.json"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, corrupted, or was trained with another tokenizer."""
+
+
+def _families():
+    from .models.language_model import build_language_model
+
+    return {"language_model": (config_module.LanguageModelConfig, build_language_model)}
+
+
+@dataclass
+class Checkpoint:
+    name: str
+    model: object  # the rebuilt Keras model
+    model_config: object  # its frozen dataclass
+    meta: dict  # the whole config.json
+
+
+def save_checkpoint(directory: str | Path, model, *, family: str, model_config, tokenizer: Tokenizer,
+                    meta: dict) -> Path:
+    """Writes the weights (no optimizer state) and config.json with every file's sha256.
+
+    Args:
+        directory: the checkpoint folder, e.g. `assets/shakespeare-gru`.
+        model: a built Keras model of `family`.
+        family: key of the model family, e.g. "language_model".
+        model_config: the dataclass the model was built from.
+        tokenizer: the tokenizer the model was trained with (its sha256 is recorded).
+        meta: anything else to record (command, data, seed, metrics).
+    Returns:
+        The checkpoint folder.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    weights = directory / WEIGHTS_FILE
+    model.save_weights(weights)
+    record = dict(meta)
+    record.update({
+        "family": family,
+        "model": config_module.to_dict(model_config),
+        "tokenizer_sha256": tokenizer.sha256,
+        "files": {WEIGHTS_FILE: sha256_file(weights)},
+        "created": record.get("created") or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    })
+    (directory / CONFIG_FILE).write_text(config_module.dumps(record), encoding="utf-8")
+    log.info("saved checkpoint %s", directory)
+    return directory
+
+
+def read_meta(directory: str | Path) -> dict:
+    """config.json of a checkpoint, or CheckpointError saying how to create it."""
+    directory = Path(directory)
+    path = directory / CONFIG_FILE
+    if not path.is_file():
+        raise CheckpointError(
+            f"checkpoint {directory.name!r} is missing ({path} not found); create it with "
+            f"`{default_command(directory.name)}`"
+        )
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise CheckpointError(f"{path} is not valid JSON ({error}); re-create it with "
+                              f"`{default_command(directory.name)}`") from None
+
+
+def default_command(name: str) -> str:
+    """The training command that creates the checkpoint called `name`."""
+    if name.startswith("shakespeare-"):
+        return f"python -m rnn_demo train shakespeare --cell {name.split('-', 1)[1]}"
+    return f"python -m rnn_demo train {name}"
+
+
+def verify(directory: str | Path, meta: dict, tokenizer: Tokenizer) -> None:
+    """Refuses a checkpoint whose files are missing or altered, or whose tokenizer differs."""
+    directory = Path(directory)
+    command = meta.get("command") or default_command(directory.name)
+    for filename, expected in meta.get("files", {}).items():
+        path = directory / filename
+        if not path.is_file():
+            raise CheckpointError(f"checkpoint {directory.name!r} lacks {filename}; re-create it with `{command}`")
+        if sha256_file(path) != expected:
+            raise CheckpointError(
+                f"checkpoint {directory.name!r} is corrupted: {filename} does not match its sha256 "
+                f"in config.json; re-create it with `{command}`"
+            )
+    if meta.get("tokenizer_sha256") != tokenizer.sha256:
+        raise CheckpointError(
+            f"checkpoint {directory.name!r} was trained with another tokenizer than {tokenizer.path} "
+            f"(sha256 differs); re-train it with `{command}` or restore the matching tokenizer"
+        )
+
+
+def load_checkpoint(directory: str | Path, tokenizer: Tokenizer) -> Checkpoint:
+    """Verifies, rebuilds from config.json in code, and loads the weights."""
+    directory = Path(directory)
+    meta = read_meta(directory)
+    verify(directory, meta, tokenizer)
+    families = _families()
+    if meta.get("family") not in families:
+        raise CheckpointError(f"checkpoint {directory.name!r} has unknown family {meta.get('family')!r}")
+    config_cls, build = families[meta["family"]]
+    model_config = config_module.from_dict(config_cls, meta["model"])
+    model = build(model_config)
+    try:
+        model.load_weights(directory / WEIGHTS_FILE)
+    except (ValueError, OSError) as error:
+        raise CheckpointError(f"checkpoint {directory.name!r}: weights do not fit its config ({error})") from None
+    return Checkpoint(directory.name, model, model_config, meta)

@@ -1,0 +1,95 @@
+"""Configuration dataclasses for every model family and the demo's input limits."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+# Special symbols shared by every model (order fixes their ids after pad/unk/bos/eos).
+NEWLINE = "\n"
+SEP = "<sep>"
+BLANK = "<blank>"
+PERSONA_MODERN = "<modern>"
+PERSONA_SHAKESPEARE = "<shakespeare>"
+USER_SYMBOLS = (NEWLINE, SEP, BLANK, PERSONA_MODERN, PERSONA_SHAKESPEARE)
+
+
+@dataclass(frozen=True)
+class TokenizerConfig:
+    """How the shared SentencePiece model is trained."""
+
+    vocab_size: int = 4000
+    model_type: str = "unigram"
+    character_coverage: float = 1.0
+    seed: int = 1234
+    max_sentences: int = 400_000
+
+
+@dataclass(frozen=True)
+class LanguageModelConfig:
+    """Shape of the embedding → stacked RNN → projection language model."""
+
+    cell: str = "gru"  # "gru" or "lstm"
+    vocab_size: int = 4000
+    embedding_dim: int = 256
+    units: int = 384
+    num_layers: int = 2
+    dropout: float = 0.1
+
+    def __post_init__(self):
+        if self.cell not in ("gru", "lstm"):
+            raise ValueError(f"cell must be 'gru' or 'lstm', not {self.cell!r}")
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Optimisation settings of one training run."""
+
+    seq_len: int = 128
+    batch_size: int = 32
+    learning_rate: float = 3e-3
+    clipnorm: float = 1.0
+    epochs: int = 100
+    patience: int = 3
+    max_minutes: float = 28.0
+    steps_per_epoch: int | None = 150  # a short "epoch" between validations; None = one pass
+    validation_steps: int | None = None
+    seed: int = 1234
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on every request, enforced on the server for the UI, API and CLI alike."""
+
+    max_prompt_chars: int = 2_000
+    max_new_tokens: int = 1_000
+    default_new_tokens: int = 200
+    max_temperature: float = 5.0
+    max_top_k: int = 1_000
+    min_top_p: float = 0.01
+    max_repetition_penalty: float = 3.0
+    max_seed: int = 2**32 - 1
+    deadline_s: float = 30.0
+
+
+LIMITS = Limits()
+
+
+class InputError(ValueError):
+    """A request outside the limits: its message is shown to the user as it is."""
+
+
+def to_dict(config: Any) -> dict:
+    """Returns a dataclass as a plain JSON-ready dict."""
+    return dataclasses.asdict(config)
+
+
+def from_dict(cls, data: dict):
+    """Builds `cls` from `data`, ignoring keys the class does not know (older files)."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def dumps(data: dict) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

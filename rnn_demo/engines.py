@@ -1,0 +1,197 @@
+"""Loads the tokenizer and models once per process (thread-safe) and serves plain Python calls."""
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from . import checkpoints
+from .config import LIMITS, InputError, Limits
+from .decoding import StopReason, stream
+from .sampling import Sampler, SamplingSettings, softmax
+from .tokenizer import BOS_ID, Tokenizer
+
+log = logging.getLogger(__name__)
+
+LANGUAGE_MODELS = ("shakespeare-gru", "shakespeare-lstm")
+ALLOWED_CONTROL = {"\n", "\t"}
+TOP_PROBABILITIES = 5
+MAX_UTF8_BYTES = 4
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    prompt: str
+    model: str = "shakespeare-gru"
+    max_tokens: int = LIMITS.default_new_tokens
+    temperature: float = 0.8
+    top_k: int = 0
+    top_p: float = 1.0
+    repetition_penalty: float = 1.0
+    seed: int = 0
+
+
+@dataclass
+class GenerationResult:
+    text: str  # prompt + continuation
+    tokens: int  # tokens generated
+    stop_reason: str
+    next_token_probabilities: dict = field(default_factory=dict)
+
+
+@dataclass
+class GenerationChunk:
+    """What a stream shows after each token."""
+
+    text: str  # prompt + continuation so far
+    tokens: int  # tokens generated so far
+    logits: np.ndarray  # the model's own next-token scores at the last choice (vocab,)
+
+
+@dataclass
+class LoadedLanguageModel:
+    checkpoint: checkpoints.Checkpoint
+    fast: object  # NumpyLanguageModel: the serving path
+
+    @property
+    def model(self):
+        return self.checkpoint.model
+
+
+def _number(name: str, value, low: float, high: float, *, integer: bool) -> float | int:
+    """Checks one request number against its range; returns it as int or float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"{name} must be a number, not {type(value).__name__}")
+    if not math.isfinite(value):
+        raise InputError(f"{name} must be a finite number")
+    if integer and value != int(value):
+        raise InputError(f"{name} must be a whole number, not {value}")
+    if not low <= value <= high:
+        raise InputError(f"{name} must be between {low:g} and {high:g}, not {value:g}")
+    return int(value) if integer else float(value)
+
+
+def check_text(name: str, text, max_chars: int) -> str:
+    """Refuses non-strings, blank text, over-long text and control characters (other than newline, tab)."""
+    if not isinstance(text, str):
+        raise InputError(f"{name} must be text")
+    if not text.strip():
+        raise InputError(f"{name} is empty: type a few words first")
+    if len(text) > max_chars:
+        raise InputError(f"{name} is too long: {len(text):,} characters, the limit is {max_chars:,}")
+    for char in text:
+        if unicodedata.category(char) == "Cc" and char not in ALLOWED_CONTROL:
+            raise InputError(f"{name} contains a control character (U+{ord(char):04X}); remove it")
+    return text
+
+
+class Engine:
+    """The demo's models, loaded once and shared by every user; all calls are thread-safe."""
+
+    def __init__(self, assets: str | Path, limits: Limits = LIMITS):
+        self.assets = Path(assets)
+        self.limits = limits
+        self._lock = threading.Lock()
+        self._tokenizer: Tokenizer | None = None
+        self._models: dict[str, LoadedLanguageModel] = {}
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        with self._lock:
+            if self._tokenizer is None:
+                self._tokenizer = Tokenizer(self.assets / "tokenizer.model")
+            return self._tokenizer
+
+    def language_model(self, name: str) -> LoadedLanguageModel:
+        """The named language model, loading it on first use (CheckpointError if unusable)."""
+        if name not in LANGUAGE_MODELS:
+            raise InputError(f"unknown model {name!r}; choose one of {', '.join(LANGUAGE_MODELS)}")
+        tokenizer = self.tokenizer
+        with self._lock:
+            if name not in self._models:
+                from .models.numpy_step import NumpyLanguageModel
+
+                checkpoint = checkpoints.load_checkpoint(self.assets / name, tokenizer)
+                self._models[name] = LoadedLanguageModel(checkpoint, NumpyLanguageModel(checkpoint.model))
+                log.info("loaded %s", name)
+            return self._models[name]
+
+    def model_status(self) -> dict[str, str]:
+        """For each language model: "ready", "not loaded" or the reason it cannot load."""
+        status = {}
+        for name in LANGUAGE_MODELS:
+            try:
+                self.language_model(name)
+                status[name] = "ready"
+            except (checkpoints.CheckpointError, FileNotFoundError) as error:
+                status[name] = str(error)
+        return status
+
+    def validate_generation(self, request: GenerationRequest) -> GenerationRequest:
+        """Checks every field against the limits; returns the request with clean numbers."""
+        limits = self.limits
+        check_text("prompt", request.prompt, limits.max_prompt_chars)
+        if request.model not in LANGUAGE_MODELS:
+            raise InputError(f"unknown model {request.model!r}; choose one of {', '.join(LANGUAGE_MODELS)}")
+        return GenerationRequest(
+            prompt=request.prompt,
+            model=request.model,
+            max_tokens=_number("max tokens", request.max_tokens, 1, limits.max_new_tokens, integer=True),
+            temperature=_number("temperature", request.temperature, 0, limits.max_temperature, integer=False),
+            top_k=_number("top-k", request.top_k, 0, limits.max_top_k, integer=True),
+            top_p=_number("top-p", request.top_p, limits.min_top_p, 1, integer=False),
+            repetition_penalty=_number("repetition penalty", request.repetition_penalty, 1,
+                                       limits.max_repetition_penalty, integer=False),
+            seed=_number("seed", request.seed, 0, limits.max_seed, integer=True),
+        )
+
+    def stream(self, request: GenerationRequest, *, should_stop: Callable[[], bool] = lambda: False,
+               stop: StopReason | None = None) -> Iterator[GenerationChunk]:
+        """Yields the text so far after each token (held back inside an unfinished UTF-8 character)."""
+        request = self.validate_generation(request)
+        loaded = self.language_model(request.model)
+        tokenizer = self.tokenizer
+        sampler = Sampler(SamplingSettings(request.temperature, request.top_k, request.top_p,
+                                           request.repetition_penalty), seed=request.seed)
+        prompt_ids = [BOS_ID] + tokenizer.encode(request.prompt)
+        events = stream(loaded.fast.step, loaded.fast.initial_state(), prompt_ids, choose=sampler,
+                        max_new_tokens=request.max_tokens, deadline_s=self.limits.deadline_s,
+                        should_stop=should_stop, stop=stop)
+        text, pending, count, event = request.prompt, [], 0, None
+        for count, event in enumerate(events, start=1):
+            pending.append(event.token)
+            piece = tokenizer.decode(pending)
+            if piece.endswith("\ufffd") and len(pending) < MAX_UTF8_BYTES:
+                continue  # an unfinished UTF-8 character: wait for its other bytes
+            text, pending = text + piece, []
+            yield GenerationChunk(text, count, event.logits)
+        if pending:
+            yield GenerationChunk(text + tokenizer.decode(pending), count, event.logits)
+
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        """Runs `stream` to the end."""
+        stop = StopReason()
+        last = None
+        for last in self.stream(request, stop=stop):
+            pass
+        if last is None:
+            return GenerationResult(request.prompt, 0, stop.reason)
+        return GenerationResult(last.text, last.tokens, stop.reason, self.top_probabilities(last.logits))
+
+    def top_probabilities(self, logits: np.ndarray | None, k: int = TOP_PROBABILITIES) -> dict[str, float]:
+        """The model's k likeliest next tokens, as {piece shown readably: probability}."""
+        if logits is None:
+            return {}
+        probs = softmax(np.asarray(logits, dtype=np.float64))
+        top = np.argsort(-probs)[:k]
+        return {_readable_piece(self.tokenizer.piece(i)): float(probs[i]) for i in top if probs[i] > 0}
+
+
+def _readable_piece(piece: str) -> str:
+    return piece.replace("\u2581", "␣").replace("\n", "⏎")

@@ -1,0 +1,1 @@
+"""Model families: Keras models (the reference) and their fast NumPy steps."""

@@ -1,0 +1,59 @@
+"""The language model: embedding → stacked GRU or LSTM layers → projection to the vocabulary."""
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers
+
+from ..config import LanguageModelConfig
+
+
+class LanguageModel(keras.Model):
+    """Predicts the next token at every position; `step` resumes from a saved state.
+
+    A state is a list with one entry per layer: `[h]` for GRU, `[h, c]` for LSTM,
+    each of shape (batch, units).
+    """
+
+    def __init__(self, config: LanguageModelConfig, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.embedding = layers.Embedding(config.vocab_size, config.embedding_dim, name="embedding")
+        cell = layers.GRU if config.cell == "gru" else layers.LSTM
+        self.rnn_layers = [
+            cell(config.units, return_sequences=True, return_state=True, name=f"rnn_{index}")
+            for index in range(config.num_layers)
+        ]
+        self.dropout = layers.Dropout(config.dropout, name="dropout")
+        self.projection = layers.Dense(config.vocab_size, name="projection")
+
+    def call(self, tokens, states=None, training=False, return_state=False):
+        x = self.embedding(tokens)  # (batch, time, embedding_dim)
+        new_states = []
+        for index, rnn in enumerate(self.rnn_layers):
+            initial = None if states is None else states[index]
+            x, *state = rnn(x, initial_state=initial, training=training)  # (batch, time, units)
+            new_states.append(state)
+            x = self.dropout(x, training=training)
+        logits = self.projection(x)  # (batch, time, vocab)
+        return (logits, new_states) if return_state else logits
+
+    def build_weights(self) -> "LanguageModel":
+        """Creates the variables by running one dummy step (needed before `load_weights`)."""
+        self(np.zeros((1, 1), dtype="int32"))
+        return self
+
+    def initial_state(self, batch_size: int = 1) -> list:
+        parts = 1 if self.config.cell == "gru" else 2
+        zeros = np.zeros((batch_size, self.config.units), dtype="float32")
+        return [[zeros] * parts for _ in range(self.config.num_layers)]
+
+    def step(self, tokens, state):
+        """Feeds `tokens` (a list of ids) after `state`; returns (last logits (vocab,), new state)."""
+        batch = np.asarray(tokens, dtype="int32")[None, :]  # (1, time)
+        logits, state = self(batch, states=state, return_state=True)
+        return np.asarray(logits[0, -1]), [[np.asarray(s) for s in layer] for layer in state]
+
+
+def build_language_model(config: LanguageModelConfig) -> LanguageModel:
+    return LanguageModel(config, name=f"language_model_{config.cell}").build_weights()

@@ -1,0 +1,120 @@
+"""The one SentencePiece tokenizer shared by every model."""
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import sentencepiece as spm
+
+from . import corpora
+from .config import USER_SYMBOLS, TokenizerConfig
+
+log = logging.getLogger(__name__)
+
+PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
+MAX_SENTENCE_BYTES = 4096
+META_SPACE = "\u2581"
+
+
+def sha256_file(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Tokenizer:
+    """Encodes any Unicode string to ids and back, exactly (byte fallback, no normalisation)."""
+
+    def __init__(self, model_path: str | Path):
+        self.path = Path(model_path)
+        if not self.path.is_file():
+            raise FileNotFoundError(
+                f"tokenizer file {self.path} is missing; create it with "
+                "`python -m rnn_demo train tokenizer`"
+            )
+        self.sha256 = sha256_file(self.path)
+        self._sp = spm.SentencePieceProcessor(model_file=str(self.path))
+        self.vocab_size = self._sp.get_piece_size()
+        self.newline_id = self.piece_id("\n")
+        # SentencePiece reads a literal U+2581 as its own meta space; spell it out in bytes.
+        self._meta_space_ids = [self.piece_id(f"<0x{b:02X}>") for b in META_SPACE.encode("utf-8")]
+
+    def piece_id(self, piece: str) -> int:
+        """The id of a special symbol such as `<sep>`; raises if the model lacks it."""
+        index = self._sp.piece_to_id(piece)
+        if index == UNK_ID:
+            raise KeyError(f"symbol {piece!r} is not in the tokenizer")
+        return index
+
+    def encode(self, text: str) -> list[int]:
+        if META_SPACE not in text:
+            return self._sp.encode(text)
+        ids: list[int] = []
+        for index, part in enumerate(text.split(META_SPACE)):
+            if index:
+                ids.extend(self._meta_space_ids)
+            ids.extend(self._sp.encode(part))
+        return ids
+
+    def decode(self, ids: Iterable[int]) -> str:
+        return self._sp.decode([int(i) for i in ids])
+
+    def piece(self, index: int) -> str:
+        return self._sp.id_to_piece(int(index))
+
+
+def training_sentences(max_sentences: int) -> Iterator[str]:
+    """Lines of the training plays, chat turns and country facts, in a fixed order."""
+    count = 0
+    sources = (
+        (line for play in corpora.play_split("train") for line in play.text.split("\n")),
+        (turn for turns in corpora.chat_split("train") for turn in turns),
+        (sentence for fact in corpora.country_facts() for sentence in corpora.fact_sentences(fact)),
+    )
+    for source in sources:
+        for line in source:
+            if line.strip() and count < max_sentences:
+                count += 1
+                yield line[:MAX_SENTENCE_BYTES // 4]
+
+
+def train_tokenizer(out_path: str | Path, config: TokenizerConfig = TokenizerConfig()) -> Tokenizer:
+    """Trains the shared SentencePiece model on every corpus, reproducibly (one thread, fixed seed).
+
+    Args:
+        out_path: where to write the `.model` file.
+        config: vocabulary size and model type.
+    Returns:
+        The trained tokenizer, loaded from `out_path`.
+    """
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    model = io.BytesIO()
+    spm.set_random_generator_seed(config.seed)
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=training_sentences(config.max_sentences),
+        model_writer=model,
+        vocab_size=config.vocab_size,
+        model_type=config.model_type,
+        character_coverage=config.character_coverage,
+        pad_id=PAD_ID, unk_id=UNK_ID, bos_id=BOS_ID, eos_id=EOS_ID,
+        user_defined_symbols=list(USER_SYMBOLS),
+        byte_fallback=True,
+        normalization_rule_name="identity",
+        add_dummy_prefix=False,
+        remove_extra_whitespaces=False,
+        allow_whitespace_only_pieces=True,
+        split_digits=True,
+        num_threads=1,
+        shuffle_input_sentence=False,
+        max_sentence_length=MAX_SENTENCE_BYTES,
+        minloglevel=2,
+    )
+    out_path.write_bytes(model.getvalue())
+    log.info("wrote tokenizer %s", out_path)
+    return Tokenizer(out_path)

