@@ -1,4 +1,4 @@
-"""The command line: `python -m rnn_demo {train,evaluate,generate}`."""
+"""The command line: `python -m rnn_demo {train,evaluate,generate,chat}`."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +13,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from .config import LIMITS, LanguageModelConfig, TokenizerConfig, TrainingConfig  # noqa: E402
+from .config import LIMITS, LanguageModelConfig, Seq2SeqConfig, TokenizerConfig, TrainingConfig  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 RUNS = Path("runs")
@@ -23,21 +23,24 @@ class UsageError(Exception):
     """Bad input on the command line: printed as one line, exit status 2."""
 
 
-def _add_dataclass_flags(parser, cls, skip=()):
-    """One `--field-name` flag per dataclass field (default None = keep the class default)."""
-    for field in fields(cls):
-        if field.name in skip:
-            continue
-        kind = field.type if isinstance(field.type, type) else None
-        flag_type = {"int": int, "float": float, "str": str}.get(str(field.type).split(" ")[0], None)
-        flag_type = kind or flag_type or str
-        parser.add_argument("--" + field.name.replace("_", "-"), type=flag_type if flag_type is not bool else int,
-                            default=None, dest=f"{cls.__name__}.{field.name}")
+_FLAG_TYPES = {"int": int, "float": float, "str": str, "int | None": int}
+
+
+def _add_dataclass_flags(parser, classes) -> None:
+    """One `--field-name` flag per dataclass field; a field two classes share sets both.
+    Default None keeps each class's own default."""
+    added = set()
+    for cls in classes:
+        for field in fields(cls):
+            if field.name in added:
+                continue
+            added.add(field.name)
+            parser.add_argument("--" + field.name.replace("_", "-"), type=_FLAG_TYPES.get(field.type, str),
+                                default=None, dest=field.name, help=f"default {field.default}")
 
 
 def _dataclass_from_flags(args, cls, base):
-    values = {f.name: getattr(args, f"{cls.__name__}.{f.name}") for f in fields(cls)
-              if getattr(args, f"{cls.__name__}.{f.name}", None) is not None}
+    values = {f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name, None) is not None}
     return replace(base, **values)
 
 
@@ -46,15 +49,14 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train the tokenizer or a model")
-    train.add_argument("what", choices=["tokenizer", "shakespeare", "all"])
+    train.add_argument("what", choices=["tokenizer", "shakespeare", "chatbot", "all"])
     train.add_argument("--quick", action="store_true", help="a tiny model in well under a minute")
     train.add_argument("--out", type=Path, default=ASSETS, help="folder for the checkpoint")
     train.add_argument("--name", help="checkpoint name (default shakespeare-<cell>)")
     train.add_argument("--tokenizer", type=Path, help="tokenizer file (default <out>/tokenizer.model)")
     train.add_argument("--json", action="store_true")
-    _add_dataclass_flags(train, LanguageModelConfig, skip=("vocab_size",))
-    _add_dataclass_flags(train, TrainingConfig)
-    train.add_argument("--vocab-size", type=int, default=None, dest="TokenizerConfig.vocab_size")
+    # --vocab-size sizes the tokenizer; models always take the tokenizer's size.
+    _add_dataclass_flags(train, [TokenizerConfig, LanguageModelConfig, Seq2SeqConfig, TrainingConfig])
 
     evaluate = sub.add_parser("evaluate", help="held-out metrics of a model")
     evaluate.add_argument("what", choices=["shakespeare"])
@@ -74,6 +76,19 @@ def _build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--model", default="shakespeare-gru")
     generate.add_argument("--assets", type=Path, default=ASSETS)
     generate.add_argument("--json", action="store_true")
+    chat = sub.add_parser("chat", help="one chatbot reply (or one per line of --input-file)")
+    chat.add_argument("message", nargs="?", help="the message (omit with --input-file)")
+    chat.add_argument("--input-file", type=Path, help="answer each line as its own one-turn conversation")
+    chat.add_argument("--persona", default="modern", help="modern or shakespeare")
+    chat.add_argument("--decoding", default="beam", help="beam, greedy or sample")
+    chat.add_argument("--beam-width", type=int, default=4)
+    chat.add_argument("--length-penalty", type=float, default=0.6)
+    chat.add_argument("--temperature", type=float, default=0.8)
+    chat.add_argument("--top-k", type=int, default=0)
+    chat.add_argument("--top-p", type=float, default=1.0)
+    chat.add_argument("--seed", type=int, default=0)
+    chat.add_argument("--assets", type=Path, default=ASSETS)
+    chat.add_argument("--json", action="store_true")
     return parser
 
 
@@ -114,7 +129,27 @@ def _train(args, argv: list[str]) -> dict:
             tokenizer=tokenizer, model_config=model_config, training=train_config, out_dir=args.out,
             name=name, quick=args.quick, command=command, run_dir=run_dir)
         result[name] = {"path": str(args.out / name), "metrics": meta["metrics"]}
+    if args.what in ("chatbot", "all"):
+        result["chatbot"] = _train_chatbot(args, argv, tokenizer_path, command)
     return result
+
+
+def _train_chatbot(args, argv, tokenizer_path: Path, command: str) -> dict:
+    from . import training
+    from .tokenizer import Tokenizer
+
+    model_config = _dataclass_from_flags(args, Seq2SeqConfig, Seq2SeqConfig())
+    train_config = _dataclass_from_flags(args, TrainingConfig, replace(TrainingConfig(), **training.CHATBOT_TRAINING))
+    if args.quick:
+        model_config = replace(model_config, **training.QUICK_SEQ2SEQ)
+        train_config = replace(train_config, **training.QUICK_CHATBOT_TRAINING)
+    name = args.name if args.what == "chatbot" and args.name else "chatbot"
+    run_dir = RUNS / name if not args.quick else args.out / f".{name}-run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    meta = training.train_chatbot(tokenizer=Tokenizer(tokenizer_path), model_config=model_config,
+                                  training=train_config, out_dir=args.out, name=name, quick=args.quick,
+                                  command=command, run_dir=run_dir)
+    return {"path": str(args.out / name), "metrics": meta["metrics"]}
 
 
 def _engine(assets: Path):
@@ -156,6 +191,30 @@ def _generate(args) -> dict:
             "stopped": result.stop_reason}
 
 
+def _input_lines(args) -> list[str]:
+    """The messages of a command: the positional one, or each line of --input-file."""
+    if args.input_file:
+        try:
+            return args.input_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise UsageError(f"cannot read --input-file {args.input_file}: {error}") from None
+    if args.message is None:
+        raise UsageError("give a message, or --input-file FILE")
+    return [args.message]
+
+
+def _chat(args) -> None:
+    from .engines import ChatRequest
+
+    engine = _engine(args.assets)
+    for message in _input_lines(args):
+        request = ChatRequest(message=message, persona=args.persona, decoding=args.decoding,
+                              beam_width=args.beam_width, length_penalty=args.length_penalty,
+                              temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, seed=args.seed)
+        *_, reply = engine.chat(request)
+        _emit({"reply": reply.text}, args.json, text_key="reply")
+
+
 def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -170,6 +229,8 @@ def main(argv=None) -> int:
             _emit(_evaluate(args), args.json)
         elif args.command == "generate":
             _emit(_generate(args), args.json, text_key="text")
+        elif args.command == "chat":
+            _chat(args)
     except (UsageError, InputError, CheckpointError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -26,8 +26,10 @@ class CheckpointError(RuntimeError):
 
 def _families():
     from .models.language_model import build_language_model
+    from .models.seq2seq import build_seq2seq
 
-    return {"language_model": (config_module.LanguageModelConfig, build_language_model)}
+    return {"language_model": (config_module.LanguageModelConfig, build_language_model),
+            "seq2seq": (config_module.Seq2SeqConfig, build_seq2seq)}
 
 
 @dataclass

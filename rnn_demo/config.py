@@ -35,11 +35,25 @@ class LanguageModelConfig:
     embedding_dim: int = 256
     units: int = 384
     num_layers: int = 2
-    dropout: float = 0.1
+    dropout: float = 0.05
 
     def __post_init__(self):
         if self.cell not in ("gru", "lstm"):
             raise ValueError(f"cell must be 'gru' or 'lstm', not {self.cell!r}")
+
+
+@dataclass(frozen=True)
+class Seq2SeqConfig:
+    """Shape of the encoder-decoder: bidirectional GRU encoder, attentive GRU decoder."""
+
+    vocab_size: int = 4000
+    embedding_dim: int = 128
+    encoder_units: int = 192  # per direction
+    decoder_units: int = 256
+    attention_units: int = 64
+    dropout: float = 0.1
+    max_source_tokens: int = 64
+    max_target_tokens: int = 48
 
 
 @dataclass(frozen=True)
@@ -48,7 +62,7 @@ class TrainingConfig:
 
     seq_len: int = 128
     batch_size: int = 32
-    learning_rate: float = 3e-3
+    learning_rate: float = 6e-3
     clipnorm: float = 1.0
     epochs: int = 100
     patience: int = 3
@@ -71,6 +85,10 @@ class Limits:
     max_repetition_penalty: float = 3.0
     max_seed: int = 2**32 - 1
     deadline_s: float = 30.0
+    max_message_chars: int = 1_000
+    max_history_messages: int = 200  # the model itself reads only the last few turns
+    max_beam_width: int = 8
+    max_length_penalty: float = 2.0
 
 
 LIMITS = Limits()

@@ -1,10 +1,10 @@
-"""tf.data pipelines: language-model windows over a token stream."""
+"""tf.data pipelines: language-model windows over a token stream, seq2seq exchange batches."""
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
 
-from .tokenizer import BOS_ID, Tokenizer
+from .config import SEP
+from .tokenizer import BOS_ID, EOS_ID, Tokenizer
 
 
 def encode_documents(tokenizer: Tokenizer, texts) -> np.ndarray:
@@ -14,11 +14,13 @@ def encode_documents(tokenizer: Tokenizer, texts) -> np.ndarray:
 
 
 def language_model_windows(stream: np.ndarray, *, seq_len: int, batch_size: int,
-                           shuffle: bool, seed: int = 0) -> tf.data.Dataset:
+                           shuffle: bool, seed: int = 0) -> "tf.data.Dataset":
     """Batches of (inputs, targets), each (batch, seq_len), targets shifted by one token.
 
     Windows start every `seq_len` tokens; training shuffles them anew each epoch.
     """
+    import tensorflow as tf  # imported here so that serving and validation need no TensorFlow start-up
+
     num_windows = (len(stream) - 1) // seq_len
     if num_windows < 1:
         raise ValueError(f"text too short for one window of {seq_len} tokens")
@@ -37,3 +39,76 @@ def language_model_windows(stream: np.ndarray, *, seq_len: int, batch_size: int,
     options.autotune.enabled = False  # its thread idles for seconds after the last step
     options.deterministic = True
     return dataset.with_options(options)
+
+
+def seq2seq_example(tokenizer: Tokenizer, persona_tag: str, context, reply: str | None, *,
+                    max_source_tokens: int, max_target_tokens: int):
+    """Token ids of one exchange.
+
+    The source is the persona tag, then the context turns joined by `<sep>`, keeping the last
+    `max_source_tokens` (the newest words matter most). The target is the reply + EOS, cut to
+    `max_target_tokens`.
+
+    Returns:
+        (source ids, target ids) — target None when `reply` is None.
+    """
+    sep = tokenizer.piece_id(SEP)
+    turns = []
+    for index, turn in enumerate(context):
+        if index:
+            turns.append(sep)
+        turns.extend(tokenizer.encode(turn))
+    source = [tokenizer.piece_id(persona_tag)] + turns[-(max_source_tokens - 1):]
+    if reply is None:
+        return source, None
+    return source, tokenizer.encode(reply)[: max_target_tokens - 1] + [EOS_ID]
+
+
+LENGTH_SORT_BATCHES = 50  # batches sorted together by length: less padding, still shuffled
+
+
+def _pad(rows: list[list[int]]) -> np.ndarray:
+    batch = np.zeros((len(rows), max(map(len, rows))), dtype=np.int32)
+    for index, row in enumerate(rows):
+        batch[index, :len(row)] = row
+    return batch
+
+
+def _length_sorted_batches(pairs, batch_size: int, rng: np.random.Generator | None) -> list[list]:
+    """Batches of similar lengths. With `rng`, pairs are shuffled first, then sorted by length
+    within windows of LENGTH_SORT_BATCHES batches, and the batches are shuffled."""
+    order = rng.permutation(len(pairs)) if rng is not None else np.arange(len(pairs))
+    window = batch_size * LENGTH_SORT_BATCHES
+    batches = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start:start + window], key=lambda i: (len(pairs[i][1]), len(pairs[i][0])))
+        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    if rng is not None:
+        batches = [batch for batch in batches if len(batch) == batch_size]
+        rng.shuffle(batches)
+    return batches
+
+
+def seq2seq_batches(pairs, *, batch_size: int, shuffle: bool, seed: int = 0) -> "tf.data.Dataset":
+    """((source, decoder input), decoder target) batches, each padded with 0 to its longest row.
+
+    The decoder input is BOS + target[:-1] (teacher forcing); pad positions are ignored by the
+    loss. Training batches group pairs of similar length (attention cost grows with
+    source × target length) and are reshuffled every epoch.
+    """
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed) if shuffle else None
+
+    def batches():
+        for batch in _length_sorted_batches(pairs, batch_size, rng):
+            sources = _pad([pairs[i][0] for i in batch])
+            targets_in = _pad([[BOS_ID] + pairs[i][1][:-1] for i in batch])
+            targets_out = _pad([pairs[i][1] for i in batch])
+            yield (sources, targets_in), targets_out
+
+    spec = tf.TensorSpec([None, None], tf.int32)
+    dataset = tf.data.Dataset.from_generator(batches, output_signature=((spec, spec), spec))
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.prefetch(2).with_options(options)

@@ -12,14 +12,16 @@ from typing import Callable, Iterator
 import numpy as np
 
 from . import checkpoints
-from .config import LIMITS, InputError, Limits
-from .decoding import StopReason, stream
+from .config import LIMITS, PERSONA_MODERN, PERSONA_SHAKESPEARE, InputError, Limits
+from .datasets import seq2seq_example
+from .decoding import StopReason, attention_map, seq2seq_beam_search, stream
 from .sampling import Sampler, SamplingSettings, softmax
-from .tokenizer import BOS_ID, Tokenizer
+from .tokenizer import BOS_ID, EOS_ID, Tokenizer
 
 log = logging.getLogger(__name__)
 
 LANGUAGE_MODELS = ("shakespeare-gru", "shakespeare-lstm")
+CHATBOT = "chatbot"
 ALLOWED_CONTROL = {"\n", "\t"}
 TOP_PROBABILITIES = 5
 MAX_UTF8_BYTES = 4
@@ -55,9 +57,9 @@ class GenerationChunk:
 
 
 @dataclass
-class LoadedLanguageModel:
+class LoadedModel:
     checkpoint: checkpoints.Checkpoint
-    fast: object  # NumpyLanguageModel: the serving path
+    fast: object  # NumpyLanguageModel or NumpySeq2Seq: the serving path
 
     @property
     def model(self):
@@ -99,7 +101,7 @@ class Engine:
         self.limits = limits
         self._lock = threading.Lock()
         self._tokenizer: Tokenizer | None = None
-        self._models: dict[str, LoadedLanguageModel] = {}
+        self._models: dict[str, LoadedModel] = {}
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -108,26 +110,35 @@ class Engine:
                 self._tokenizer = Tokenizer(self.assets / "tokenizer.model")
             return self._tokenizer
 
-    def language_model(self, name: str) -> LoadedLanguageModel:
-        """The named language model, loading it on first use (CheckpointError if unusable)."""
-        if name not in LANGUAGE_MODELS:
-            raise InputError(f"unknown model {name!r}; choose one of {', '.join(LANGUAGE_MODELS)}")
+    def _load(self, name: str) -> LoadedModel:
+        """A checkpoint and its fast NumPy step, loaded once (CheckpointError if unusable)."""
         tokenizer = self.tokenizer
         with self._lock:
             if name not in self._models:
-                from .models.numpy_step import NumpyLanguageModel
+                from .models.numpy_step import NumpyLanguageModel, NumpySeq2Seq
 
                 checkpoint = checkpoints.load_checkpoint(self.assets / name, tokenizer)
-                self._models[name] = LoadedLanguageModel(checkpoint, NumpyLanguageModel(checkpoint.model))
+                fast = NumpyLanguageModel if checkpoint.meta["family"] == "language_model" else NumpySeq2Seq
+                self._models[name] = LoadedModel(checkpoint, fast(checkpoint.model))
                 log.info("loaded %s", name)
             return self._models[name]
 
+    def language_model(self, name: str) -> LoadedModel:
+        """The named Shakespeare language model, loaded on first use."""
+        if name not in LANGUAGE_MODELS:
+            raise InputError(f"unknown model {name!r}; choose one of {', '.join(LANGUAGE_MODELS)}")
+        return self._load(name)
+
+    def chatbot(self) -> LoadedModel:
+        """The seq2seq chatbot, loaded on first use."""
+        return self._load(CHATBOT)
+
     def model_status(self) -> dict[str, str]:
-        """For each language model: "ready", "not loaded" or the reason it cannot load."""
+        """For each model: "ready" or the reason it cannot load (and how to fix it)."""
         status = {}
-        for name in LANGUAGE_MODELS:
+        for name in (*LANGUAGE_MODELS, CHATBOT):
             try:
-                self.language_model(name)
+                self._load(name)
                 status[name] = "ready"
             except (checkpoints.CheckpointError, FileNotFoundError) as error:
                 status[name] = str(error)
@@ -184,6 +195,10 @@ class Engine:
             return GenerationResult(request.prompt, 0, stop.reason)
         return GenerationResult(last.text, last.tokens, stop.reason, self.top_probabilities(last.logits))
 
+    def chat(self, request: ChatRequest) -> Iterator[ChatReply]:
+        """Answers the message; yields the growing reply, the last one complete with attention."""
+        return _chat(self, request)
+
     def top_probabilities(self, logits: np.ndarray | None, k: int = TOP_PROBABILITIES) -> dict[str, float]:
         """The model's k likeliest next tokens, as {piece shown readably: probability}."""
         if logits is None:
@@ -195,3 +210,113 @@ class Engine:
 
 def _readable_piece(piece: str) -> str:
     return piece.replace("\u2581", "␣").replace("\n", "⏎")
+
+
+PERSONAS = {"modern": PERSONA_MODERN, "shakespeare": PERSONA_SHAKESPEARE}
+DECODINGS = ("beam", "greedy", "sample")
+CONTEXT_TURNS = 3  # the chatbot was trained on the last 3 turns (dialogues.MAX_CONTEXT_TURNS)
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    message: str
+    history: tuple = ()  # earlier turns, oldest first: strings, or {"role", "content"} messages
+    persona: str = "modern"
+    decoding: str = "beam"
+    beam_width: int = 4
+    length_penalty: float = 0.6
+    temperature: float = 0.8
+    top_k: int = 0
+    top_p: float = 1.0
+    seed: int = 0
+
+
+@dataclass
+class ChatReply:
+    """A reply so far, with what the model looked at to write it."""
+
+    text: str
+    done: bool
+    source_pieces: list[str] = field(default_factory=list)  # encoder input, readable
+    reply_pieces: list[str] = field(default_factory=list)
+    attention: np.ndarray | None = None  # (reply tokens, source tokens); rows sum to 1
+    candidates: list[tuple[str, float]] = field(default_factory=list)  # beam n-best: (text, log p)
+
+
+def message_text(message) -> str:
+    """The text of one history entry: a string, or a Gradio message {"role", "content"}."""
+    if isinstance(message, str):
+        return message
+    if isinstance(message, dict):
+        content = message.get("content")
+        if isinstance(content, str):
+            return content
+        if isinstance(content, (list, tuple)):
+            return " ".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
+    raise InputError("each history entry must be text or a {role, content} message")
+
+
+def _chat_validate(engine: "Engine", request: ChatRequest) -> tuple[ChatRequest, list[str]]:
+    """Checks a chat request; returns it with clean numbers and the turns the model will read."""
+    limits = engine.limits
+    check_text("message", request.message, limits.max_message_chars)
+    if request.persona not in PERSONAS:
+        raise InputError(f"unknown persona {request.persona!r}; choose one of {', '.join(PERSONAS)}")
+    if request.decoding not in DECODINGS:
+        raise InputError(f"unknown decoding {request.decoding!r}; choose one of {', '.join(DECODINGS)}")
+    history = list(request.history or ())
+    if len(history) > limits.max_history_messages:
+        raise InputError(f"history is too long: {len(history):,} messages, the limit is "
+                         f"{limits.max_history_messages} (the model reads only the last {CONTEXT_TURNS} turns)")
+    turns = [message_text(entry) for entry in history[-(CONTEXT_TURNS - 1):]]
+    for turn in turns:
+        check_text("a history message", turn, limits.max_message_chars) if turn.strip() else None
+    clean = ChatRequest(
+        message=request.message, history=tuple(history), persona=request.persona, decoding=request.decoding,
+        beam_width=_number("beam width", request.beam_width, 1, limits.max_beam_width, integer=True),
+        length_penalty=_number("length penalty", request.length_penalty, 0, limits.max_length_penalty, integer=False),
+        temperature=_number("temperature", request.temperature, 0, limits.max_temperature, integer=False),
+        top_k=_number("top-k", request.top_k, 0, limits.max_top_k, integer=True),
+        top_p=_number("top-p", request.top_p, limits.min_top_p, 1, integer=False),
+        seed=_number("seed", request.seed, 0, limits.max_seed, integer=True),
+    )
+    return clean, [turn for turn in turns if turn.strip()] + [request.message]
+
+
+def _chat(engine: "Engine", request: ChatRequest) -> Iterator[ChatReply]:
+    """Yields the reply as it grows (greedy, sample) or once (beam), the last one with attention."""
+    request, turns = _chat_validate(engine, request)
+    loaded = engine.chatbot()
+    fast, config, tokenizer = loaded.fast, loaded.checkpoint.model_config, engine.tokenizer
+    source, _ = seq2seq_example(tokenizer, PERSONAS[request.persona], turns, None,
+                                max_source_tokens=config.max_source_tokens,
+                                max_target_tokens=config.max_target_tokens)
+    if request.decoding == "beam":
+        hypotheses, memory = seq2seq_beam_search(
+            fast, source, start_id=BOS_ID, end_id=EOS_ID, beam_width=request.beam_width,
+            max_new_tokens=config.max_target_tokens, deadline_s=engine.limits.deadline_s,
+            length_penalty=request.length_penalty)
+        tokens = hypotheses[0].tokens if hypotheses else []
+        candidates = [(tokenizer.decode(h.tokens), h.log_prob) for h in hypotheses]
+    else:
+        memory = fast.encode(source)
+        settings = SamplingSettings(request.temperature if request.decoding == "sample" else 0.0,
+                                    request.top_k, request.top_p)
+
+        def step(fed, state):
+            for token in fed:
+                logits, state, _ = fast.step(np.asarray([token]), state, memory)
+            return logits[0], state
+
+        tokens = []
+        for event in stream(step, memory[-1][None, :], [BOS_ID], choose=Sampler(settings, request.seed),
+                            max_new_tokens=config.max_target_tokens, deadline_s=engine.limits.deadline_s,
+                            stop_ids=[EOS_ID]):
+            tokens.append(event.token)
+            yield ChatReply(tokenizer.decode(tokens), done=False)
+        candidates = []
+    yield ChatReply(
+        text=tokenizer.decode(tokens), done=True,
+        source_pieces=[_readable_piece(tokenizer.piece(i)) for i in source],
+        reply_pieces=[_readable_piece(tokenizer.piece(i)) for i in tokens],
+        attention=attention_map(fast, memory, BOS_ID, tokens), candidates=candidates)

@@ -53,3 +53,59 @@ def bits_per_char(model, tokenizer: Tokenizer, texts) -> dict:
         raise ValueError("no text to evaluate")
     return {"bits_per_char": bits / chars, "chars": chars, "tokens": tokens,
             "bits_per_token": bits / max(tokens, 1)}
+
+
+def seq2seq_loss(model, dataset) -> float:
+    """Mean cross-entropy (nats) per target token over a `seq2seq_batches` dataset, pads ignored."""
+    total = count = 0.0
+    for (source, target_in), target_out in dataset:
+        logits = model((source, target_in))
+        losses = tf.keras.losses.sparse_categorical_crossentropy(target_out, logits, from_logits=True)
+        mask = tf.cast(target_out != 0, losses.dtype)
+        total += float(tf.reduce_sum(losses * mask))
+        count += float(tf.reduce_sum(mask))
+    return total / max(count, 1.0)
+
+
+def chatbot_metrics(fast, tokenizer: Tokenizer, config, *, max_questions: int | None = None) -> dict:
+    """Answer accuracy on held-out capital phrasings, distinct replies, and greeting replies (greedy).
+
+    Args:
+        fast: a `NumpySeq2Seq`.
+        tokenizer: the shared tokenizer.
+        config: the model's `Seq2SeqConfig`.
+        max_questions: evaluate only this many capital questions (quick runs).
+    """
+    from . import dialogues
+    from .config import PERSONA_MODERN
+
+    def reply(message: str) -> str:
+        return greedy_reply(fast, tokenizer, config, PERSONA_MODERN, [message])
+
+    questions = dialogues.heldout_capital_questions()[:max_questions]
+    correct = sum(dialogues.capital_answer_is_correct(reply(question), fact) for question, fact in questions)
+    messages = [exchange.context[-1] for exchange in dialogues.chat_exchanges("validation")][:max_questions]
+    replies = [reply(message) for message in messages]
+    return {
+        "heldout_capital_accuracy": correct / max(len(questions), 1),
+        "heldout_capital_questions": len(questions),
+        "distinct_reply_ratio": len(set(replies)) / max(len(replies), 1),
+        "distinct_reply_messages": len(replies),
+        "greetings": {greeting: reply(greeting) for greeting in GREETINGS},
+    }
+
+
+GREETINGS = ("Hello", "Hi, how are you?", "Good morning!", "Hey there")
+
+
+def greedy_reply(fast, tokenizer: Tokenizer, config, persona_tag: str, context) -> str:
+    """The greedy reply of a seq2seq model to `context` (a list of turns)."""
+    from .datasets import seq2seq_example
+    from .decoding import seq2seq_beam_search
+    from .tokenizer import EOS_ID
+
+    source, _ = seq2seq_example(tokenizer, persona_tag, context, None, max_source_tokens=config.max_source_tokens,
+                                max_target_tokens=config.max_target_tokens)
+    hypotheses, _ = seq2seq_beam_search(fast, source, start_id=BOS_ID, end_id=EOS_ID, beam_width=1,
+                                        max_new_tokens=config.max_target_tokens, deadline_s=10.0)
+    return tokenizer.decode(hypotheses[0].tokens) if hypotheses else ""

@@ -136,3 +136,86 @@ def train_language_model(*, tokenizer: Tokenizer, model_config: LanguageModelCon
 def quick_configs(model_config: LanguageModelConfig, training: TrainingConfig):
     """The tiny model and short run of `--quick` (tests and CI)."""
     return replace(model_config, **QUICK_MODEL), replace(training, **QUICK_TRAINING)
+
+
+CHATBOT_TRAINING = dict(batch_size=64, learning_rate=3e-3, epochs=40, patience=3, max_minutes=40.0,
+                        steps_per_epoch=None)
+CHATBOT_MIX = {"chat": 4, "facts": 2, "plays": 1}  # copies of each source per epoch
+QUICK_SEQ2SEQ = dict(embedding_dim=16, encoder_units=16, decoder_units=24, attention_units=8, dropout=0.0)
+QUICK_CHATBOT_TRAINING = dict(batch_size=16, epochs=2, steps_per_epoch=8, max_minutes=1.0)
+QUICK_EXCHANGES = 400
+QUICK_VALIDATION_PAIRS = 64
+QUICK_METRIC_QUESTIONS = 8
+
+
+def chatbot_pairs(tokenizer: Tokenizer, config, split: str, *, mix: dict | None, quick: bool) -> list:
+    """(source ids, target ids) for the chatbot; replies longer than the decoder's limit are left out."""
+    from . import dialogues
+    from .config import PERSONA_MODERN, PERSONA_SHAKESPEARE
+    from .datasets import seq2seq_example
+
+    tags = {dialogues.MODERN: PERSONA_MODERN, dialogues.SHAKESPEARE: PERSONA_SHAKESPEARE}
+    pairs = []
+    for source_name in dialogues.SOURCES:
+        found = dialogues.exchanges_of(source_name, split)
+        if quick:
+            found = found[:QUICK_EXCHANGES // len(dialogues.SOURCES)]
+        encoded = [seq2seq_example(tokenizer, tags[e.persona], e.context, e.reply,
+                                   max_source_tokens=config.max_source_tokens,
+                                   max_target_tokens=config.max_target_tokens + 1) for e in found]
+        encoded = [(s, t) for s, t in encoded if len(t) <= config.max_target_tokens]
+        pairs += encoded * (mix or {}).get(source_name, 1)
+    return pairs
+
+
+def train_chatbot(*, tokenizer: Tokenizer, model_config, training: TrainingConfig, out_dir: Path, name: str,
+                  quick: bool, command: str, run_dir: Path) -> dict:
+    """Trains the seq2seq chatbot, measures it on held-out data, and saves `out_dir/name`."""
+    from . import dialogues
+    from .datasets import seq2seq_batches
+    from .models.numpy_step import NumpySeq2Seq
+    from .models.seq2seq import build_seq2seq
+
+    keras.utils.set_random_seed(training.seed)
+    model_config = replace(model_config, vocab_size=tokenizer.vocab_size)
+    train_pairs = chatbot_pairs(tokenizer, model_config, "train", mix=CHATBOT_MIX, quick=quick)
+    validation_pairs = chatbot_pairs(tokenizer, model_config, "validation", mix=None, quick=quick)
+    if quick:
+        validation_pairs = validation_pairs[::len(validation_pairs) // QUICK_VALIDATION_PAIRS + 1]
+    train_ds = seq2seq_batches(train_pairs, batch_size=training.batch_size, shuffle=True, seed=training.seed)
+    validation_ds = seq2seq_batches(validation_pairs, batch_size=training.batch_size, shuffle=False)
+    if training.steps_per_epoch:
+        train_ds = train_ds.repeat()
+    model = build_seq2seq(model_config)
+    model.compile(optimizer=keras.optimizers.Adam(training.learning_rate, clipnorm=training.clipnorm),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
+    time_limit = TimeLimit(training.max_minutes)
+    callbacks = [time_limit,
+                 keras.callbacks.EarlyStopping(patience=training.patience, restore_best_weights=True),
+                 keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_lr=1e-4),
+                 keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True)]
+    if not quick:
+        callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / "backup")))
+    started = time.monotonic()
+    history = model.fit(train_ds, validation_data=validation_ds, epochs=training.epochs,
+                        steps_per_epoch=training.steps_per_epoch, callbacks=callbacks, verbose=2 if not quick else 0)
+    metrics = {
+        "heldout_loss": evaluation.seq2seq_loss(model, validation_ds),
+        "train_minutes": round((time.monotonic() - started) / 60.0, 2),
+        "epochs_run": len(history.history.get("loss", [])),
+        "stopped_by_time_limit": time_limit.stopped_early,
+        "parameters": int(model.count_params()),
+        "train_pairs": len(train_pairs),
+        "validation_pairs": len(validation_pairs),
+    }
+    metrics.update(evaluation.chatbot_metrics(NumpySeq2Seq(model), tokenizer, model_config,
+                                              max_questions=QUICK_METRIC_QUESTIONS if quick else None))
+    meta = {"command": command, "training": to_dict(training), "metrics": metrics,
+            "data": {"sources": dict(dialogues.summary()), "mix": CHATBOT_MIX, "quick": quick,
+                     "heldout": "chat conversations by hash; capital phrasings listed in dialogues.py; "
+                                "validation plays"}}
+    checkpoints.save_checkpoint(out_dir / name, model, family="seq2seq", model_config=model_config,
+                                tokenizer=tokenizer, meta=meta)
+    log.info("chatbot held-out loss %.3f, capital accuracy %.3f", metrics["heldout_loss"],
+             metrics["heldout_capital_accuracy"])
+    return checkpoints.read_meta(out_dir / name)

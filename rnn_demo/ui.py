@@ -1,6 +1,7 @@
-"""The Gradio page: a Shakespeare tab that streams text from the GRU or LSTM language model."""
+"""The Gradio page: the Shakespeare tab (GRU/LSTM language model) and the chatbot tab (seq2seq)."""
 from __future__ import annotations
 
+import html
 import logging
 import time
 
@@ -8,7 +9,7 @@ import gradio as gr
 
 from .checkpoints import CheckpointError
 from .config import LIMITS, InputError
-from .engines import Engine, GenerationRequest
+from .engines import DECODINGS, ChatReply, ChatRequest, Engine, GenerationRequest
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +90,89 @@ def _shakespeare_tab(engine: Engine) -> None:
         stop.click(None, None, None, cancels=[event], api_name=False)
 
 
+CHAT_EXAMPLES = ["Hello!", "What is the capital of Japan?", "Which currency do they use in Mexico?",
+                 "What countries border Germany?", "Do you like music?", "Tell me a joke."]
+PERSONA_CHOICES = [("Modern", "modern"), ("Shakespearean", "shakespeare")]
+MAX_HEATMAP_COLUMNS = 64
+
+
+def attention_html(reply: ChatReply) -> str:
+    """The attention of the last reply as a heatmap table: reply tokens (rows) × input tokens."""
+    if reply.attention is None or not len(reply.reply_pieces):
+        return "<p>The attention map of the last reply appears here.</p>"
+    header = "".join(f"<th>{html.escape(piece)}</th>" for piece in reply.source_pieces[:MAX_HEATMAP_COLUMNS])
+    rows = []
+    for piece, weights in zip(reply.reply_pieces, reply.attention):
+        cells = "".join(
+            f'<td title="{w:.2f}" style="background: rgba(234, 88, 12, {min(1.0, float(w)):.2f})"></td>'
+            for w in weights[:MAX_HEATMAP_COLUMNS])
+        rows.append(f"<tr><th>{html.escape(piece)}</th>{cells}</tr>")
+    candidates = "".join(f"<li>{html.escape(text) or '∅'} <small>(log p = {log_p:.2f})</small></li>"
+                         for text, log_p in reply.candidates)
+    listing = f"<p>Beam search n-best:</p><ol>{candidates}</ol>" if candidates else ""
+    return (f'<div class="attention"><p>Attention while writing the reply (darker = more weight; each row '
+            f'sums to 1)</p><table><tr><th></th>{header}</tr>{"".join(rows)}</table>{listing}</div>')
+
+
+def make_chat(engine: Engine):
+    """The `/chat` handler: (message, history, settings) → streamed (history, attention map, "")."""
+
+    def chat(message: str, history: list, persona: str, decoding: str, beam_width: float,
+             length_penalty: float, temperature: float, top_k: float, top_p: float, seed: float):
+        request = ChatRequest(message=message, history=tuple(history or ()), persona=persona, decoding=decoding,
+                              beam_width=beam_width, length_penalty=length_penalty, temperature=temperature,
+                              top_k=top_k, top_p=top_p, seed=seed)
+        try:
+            replies = engine.chat(request)
+            reply = next(replies)
+        except (InputError, CheckpointError, FileNotFoundError) as error:
+            raise _user_error(error) from None
+        history = list(history or ()) + [{"role": "user", "content": message}]
+        for reply in [reply, *replies]:
+            yield history + [{"role": "assistant", "content": reply.text}], attention_html(reply), ""
+
+    return chat
+
+
+def _chat_tab(engine: Engine) -> None:
+    with gr.Tab("Chatbot", id="chatbot"):
+        gr.Markdown("A GRU encoder-decoder with additive attention. It reads your message and the last two "
+                    "turns, and writes a reply; the map below shows where it looked for each word.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(label="Chat", height=360, elem_id="chat")
+                with gr.Row():
+                    message = gr.Textbox(label="Message", placeholder="Say something…", scale=4,
+                                         max_length=LIMITS.max_message_chars, elem_id="message")
+                    send = gr.Button("Send", variant="primary", scale=1, elem_id="send")
+                gr.Examples(CHAT_EXAMPLES, inputs=[message])
+            with gr.Column(scale=2):
+                persona = gr.Radio(PERSONA_CHOICES, value="modern", label="Persona")
+                with gr.Accordion("Decoding", open=False):
+                    decoding = gr.Radio(list(DECODINGS), value="beam", label="Method")
+                    beam_width = gr.Slider(1, LIMITS.max_beam_width, value=4, step=1, label="Beam width")
+                    length_penalty = gr.Slider(0, LIMITS.max_length_penalty, value=0.6, step=0.1,
+                                               label="Length penalty (beam)")
+                    temperature = gr.Slider(0, 2, value=0.8, step=0.05, label="Temperature (sample)")
+                    top_k = gr.Slider(0, 200, value=0, step=1, label="Top-k (sample, 0 = off)")
+                    top_p = gr.Slider(LIMITS.min_top_p, 1, value=1.0, step=0.01, label="Top-p (sample)")
+                    seed = gr.Number(value=0, precision=0, minimum=0, maximum=LIMITS.max_seed, label="Seed")
+                clear = gr.Button("Clear chat")
+        attention = gr.HTML(attention_html(ChatReply("", True)), elem_id="attention")
+        inputs = [message, chatbot, persona, decoding, beam_width, length_penalty, temperature, top_k, top_p, seed]
+        outputs = [chatbot, attention, message]
+        send.click(make_chat(engine), inputs, outputs, api_name="chat", concurrency_id="cpu")
+        message.submit(make_chat(engine), inputs, outputs, api_name=False, concurrency_id="cpu")
+        clear.click(lambda: ([], attention_html(ChatReply("", True))), None, [chatbot, attention], api_name=False)
+
+
 def build_demo(engine: Engine) -> gr.Blocks:
     """The whole page. Call `configure_queue` on it before launching."""
     with gr.Blocks(title="RNN Playground") as demo:
         gr.Markdown(INTRO)
         with gr.Tabs():
             _shakespeare_tab(engine)
+            _chat_tab(engine)
     return configure_queue(demo)
 
 
@@ -106,4 +184,13 @@ def configure_queue(demo: gr.Blocks) -> gr.Blocks:
 def launch_options() -> dict:
     """Safe serving defaults shared by app.py and the tests."""
     return dict(max_file_size=MAX_UPLOAD, enable_monitoring=False, show_error=False,
-                footer_links=["api"], theme=gr.themes.Soft())
+                footer_links=["api"], theme=gr.themes.Soft(), css=CSS)
+
+
+CSS = """
+.attention { overflow-x: auto; }
+.attention table { border-collapse: collapse; font-size: 12px; }
+.attention td { width: 18px; height: 18px; border: 1px solid #eee; }
+.attention th { font-weight: normal; padding: 0 4px; white-space: pre; }
+.attention tr:first-child th { writing-mode: vertical-rl; transform: rotate(180deg); }
+"""

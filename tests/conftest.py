@@ -21,13 +21,14 @@ def tokenizer():
 
 @pytest.fixture(scope="session")
 def quick_assets(tmp_path_factory) -> Path:
-    """An assets folder with the shipped tokenizer and quick GRU and LSTM checkpoints."""
+    """An assets folder with the shipped tokenizer and quick GRU, LSTM and chatbot checkpoints."""
     from rnn_demo.__main__ import main
 
     assets = tmp_path_factory.mktemp("assets")
     shutil.copy(SHIPPED_TOKENIZER, assets / "tokenizer.model")
     for cell in ("gru", "lstm"):
         assert main(["train", "shakespeare", "--quick", "--cell", cell, "--out", str(assets)]) == 0
+    assert main(["train", "chatbot", "--quick", "--out", str(assets)]) == 0
     return assets
 
 

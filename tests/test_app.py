@@ -71,3 +71,32 @@ def test_bad_input_gets_a_clear_error_and_the_app_keeps_answering(client, overri
     with pytest.raises(AppError, match=message):
         call(client, **overrides)
     assert call(client)[0].startswith("ROMEO:\n")
+
+
+CHAT = dict(persona="modern", decoding="beam", beam_width=4, length_penalty=0.6, temperature=0.8, top_k=0,
+            top_p=1.0, seed=0)
+
+
+def test_chat_over_several_turns_shows_attention(client):
+    history = []
+    for message in ["Hello", "What is the capital of France?", "And of Spain?"]:
+        history, attention, cleared = client.predict(message, history, **CHAT, api_name="/chat")
+        assert cleared == ""
+        assert history[-2]["role"] == "user" and history[-1]["role"] == "assistant"
+    assert len(history) == 6
+    assert "<table>" in attention and "Attention" in attention
+
+
+@pytest.mark.parametrize("message, history, overrides, expected", [
+    ("", [], {}, "empty"),
+    ("x" * 1_000_000, [], {}, "too long"),
+    ("hi", [{"role": "user", "content": [{"type": "text", "text": "hi"}]}] * 10_000, {}, "history is too long"),
+    ("hi", [], dict(persona="pirate"), "not in the list of choices|unknown persona"),
+    ("hi", [], dict(beam_width=0), OUT_OF_RANGE),
+    ("hi", [], dict(beam_width=10**6), OUT_OF_RANGE),
+])
+def test_bad_chat_input_gets_a_clear_error_and_the_app_keeps_answering(client, message, history, overrides,
+                                                                       expected):
+    with pytest.raises(AppError, match=expected):
+        client.predict(message, history, **{**CHAT, **overrides}, api_name="/chat")
+    assert client.predict("Hello", [], **CHAT, api_name="/chat")[0][-1]["role"] == "assistant"

@@ -1,0 +1,1 @@
+"""RNN Playground: recurrent neural networks writing text, on a CPU."""

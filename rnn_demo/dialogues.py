@@ -1,0 +1,342 @@
+"""Chatbot dialogue data: (context, reply) exchanges from chats, country facts and plays."""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from rnn_demo import corpora
+
+SPLITS = ("train", "validation")
+MODERN = "modern"
+SHAKESPEARE = "shakespeare"
+SOURCES = ("chat", "facts", "plays")  # also the order of `exchanges`
+
+MAX_CONTEXT_TURNS = 3
+MAX_SPEECH_CHARS = 300
+MAX_LANGUAGES_LISTED = 3
+MAX_NEIGHBOURS_LISTED = 4
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One reply to a conversation so far."""
+
+    persona: str  # "modern" or "shakespeare"
+    context: tuple[str, ...]  # previous turns, oldest first; the last is the message answered
+    reply: str
+    source: str  # "chat", "facts" or "plays"
+    template: str = ""  # the question phrasing's id, e.g. "capital/3"; "" unless from facts
+
+
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"split must be 'train' or 'validation', not {split!r}")
+
+
+# --- modern chat -----------------------------------------------------------------------
+
+
+def _is_dialogue(turns: tuple[str, ...]) -> bool:
+    # One corpus entry is a string split into characters, with "" for its spaces.
+    return all(turns)
+
+
+def chat_exchanges(split: str) -> tuple[Exchange, ...]:
+    """Every turn after the first of each chatterbot conversation, with up to 3 turns before it.
+
+    Args:
+        split: "train" or "validation" (conversations held out by `corpora.chat_split`).
+
+    Returns:
+        Exchanges of the "modern" persona, in corpus order.
+    """
+    _check_split(split)
+    found = []
+    for turns in filter(_is_dialogue, corpora.chat_split(split)):
+        for i in range(1, len(turns)):
+            context = turns[max(0, i - MAX_CONTEXT_TURNS):i]
+            found.append(Exchange(MODERN, context, turns[i], "chat"))
+    return tuple(found)
+
+
+# --- country facts ---------------------------------------------------------------------
+
+
+def _listing(items: list[str], limit: int, others: str) -> str:
+    """"A", "A and B", "A, B and C", or "A, B and 3 other countries" past `limit` items."""
+    if len(items) <= limit + 1:  # never "and 1 other countries"
+        shown = list(items)
+    else:
+        shown = [*items[:limit], f"{len(items) - limit} other {others}"]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _capital_answer(fact: dict) -> str:
+    return f"The capital of {fact['name']} is {fact['capital']}."
+
+
+def _region_answer(fact: dict) -> str:
+    return f"{fact['name']} is in {fact['subregion'] or fact['region']}."
+
+
+def _demonym_answer(fact: dict) -> str:
+    return f"People from {fact['name']} are called {fact['demonym']}."
+
+
+def _currency_answer(fact: dict) -> str:
+    currencies = fact["currencies"]
+    if len(currencies) == 1:
+        return f"The currency of {fact['name']} is the {currencies[0]}."
+    named = _listing([f"the {currency}" for currency in currencies], len(currencies), "currencies")
+    return f"The currencies of {fact['name']} are {named}."
+
+
+def _languages_answer(fact: dict) -> str:
+    spoken = _listing(fact["languages"], MAX_LANGUAGES_LISTED, "languages")
+    return f"People in {fact['name']} speak {spoken}."
+
+
+def _neighbours_answer(fact: dict) -> str:
+    neighbours = _listing(fact["borders"], MAX_NEIGHBOURS_LISTED, "countries")
+    return f"{fact['name']} borders {neighbours}."
+
+
+@dataclass(frozen=True)
+class FactQuestions:
+    """The ways to ask for one kind of fact, and how to answer them."""
+
+    kind: str  # the template id prefix, e.g. "capital"
+    field: str  # the fact's field the answer needs; countries where it is empty are skipped
+    phrasings: tuple[str, ...]  # `{name}` is the country; ids are "kind/index"
+    held_out: tuple[int, ...]  # indices of the phrasings kept for validation
+    answer: Callable[[dict], str]
+
+    def template(self, index: int) -> str:
+        return f"{self.kind}/{index}"
+
+
+FACT_QUESTIONS = (
+    FactQuestions("capital", "capital", (
+        "What is the capital of {name}?",
+        "what's the capital city of {name}",
+        "Which city is the capital of {name}?",
+        "Tell me the capital of {name}.",
+        "{name}'s capital?",
+        "capital of {name}?",
+        "Name the capital of {name}.",
+        "Where is the seat of government of {name}?",
+        "Do you know the capital of {name}?",
+        "What city is {name}'s capital?",
+        "Can you tell me what the capital of {name} is?",
+        "What's the capital of {name}?",
+    ), held_out=(2, 8, 10), answer=_capital_answer),
+    FactQuestions("region", "region", (
+        "Where is {name}?",
+        "Where is {name} located?",
+        "Which part of the world is {name} in?",
+        "What region is {name} in?",
+        "where in the world is {name}",
+        "In which region of the world is {name}?",
+        "Where can I find {name} on a map?",
+        "{name} is in which region?",
+    ), held_out=(2, 6), answer=_region_answer),
+    FactQuestions("demonym", "demonym", (
+        "What do you call people from {name}?",
+        "What are people from {name} called?",
+        "What is the demonym for {name}?",
+        "How do you call someone from {name}?",
+        "what are the people of {name} called",
+        "What is a person from {name} called?",
+        "Someone from {name} is called what?",
+        "What word describes the people of {name}?",
+    ), held_out=(3, 6), answer=_demonym_answer),
+    FactQuestions("currency", "currencies", (
+        "What is the currency of {name}?",
+        "What money do they use in {name}?",
+        "Which currency is used in {name}?",
+        "what's the currency in {name}",
+        "What do people pay with in {name}?",
+        "currency of {name}?",
+        "What money should I bring to {name}?",
+        "Tell me the currency of {name}.",
+    ), held_out=(2, 6), answer=_currency_answer),
+    FactQuestions("languages", "languages", (
+        "What language do they speak in {name}?",
+        "Which languages are spoken in {name}?",
+        "What do people speak in {name}?",
+        "what languages are spoken in {name}",
+        "What is the language of {name}?",
+        "Which language is spoken in {name}?",
+        "What language do people in {name} speak?",
+        "Tell me the languages of {name}.",
+    ), held_out=(2, 6), answer=_languages_answer),
+    FactQuestions("neighbours", "borders", (
+        "Which countries border {name}?",
+        "What are the neighbours of {name}?",
+        "What countries are next to {name}?",
+        "Who are {name}'s neighbours?",
+        "which countries share a border with {name}",
+        "What does {name} border?",
+        "Name the neighbours of {name}.",
+        "What are the neighbouring countries of {name}?",
+    ), held_out=(2, 6), answer=_neighbours_answer),
+)
+
+
+def _phrasings(questions: FactQuestions, split: str) -> list[int]:
+    """Indices of the phrasings of `split`: the held-out ones for validation, the rest for train."""
+    held_out = split == "validation"
+    return [i for i in range(len(questions.phrasings)) if (i in questions.held_out) == held_out]
+
+
+def _fact_exchanges(fact: dict, questions: FactQuestions, split: str) -> list[Exchange]:
+    if not fact[questions.field]:
+        return []
+    reply = questions.answer(fact)
+    return [
+        Exchange(MODERN, (questions.phrasings[i].format(name=fact["name"]),), reply, "facts",
+                 questions.template(i))
+        for i in _phrasings(questions, split)
+    ]
+
+
+def country_exchanges(split: str) -> tuple[Exchange, ...]:
+    """Questions about every country with full-sentence answers from its facts.
+
+    Args:
+        split: "train" (the phrasings not held out) or "validation" (only the held-out ones);
+            both cover every country.
+
+    Returns:
+        Exchanges of the "modern" persona, by country, then fact kind, then phrasing.
+    """
+    _check_split(split)
+    found = []
+    for fact in corpora.country_facts():
+        for questions in FACT_QUESTIONS:
+            found.extend(_fact_exchanges(fact, questions, split))
+    return tuple(found)
+
+
+def capital_answer_is_correct(reply: str, fact: dict) -> bool:
+    """Whether `reply` names the country's capital (case-insensitive)."""
+    return fact["capital"].casefold() in reply.casefold()
+
+
+def heldout_capital_questions() -> list[tuple[str, dict]]:
+    """(question, fact) for every held-out capital phrasing and every country: answer accuracy."""
+    capital = next(questions for questions in FACT_QUESTIONS if questions.kind == "capital")
+    return [
+        (capital.phrasings[i].format(name=fact["name"]), fact)
+        for fact in corpora.country_facts()
+        for i in capital.held_out
+    ]
+
+
+# --- Shakespearean dialogue ------------------------------------------------------------
+
+_HEADING = re.compile(r"^(?:ACT|SCENE|Scene)\b|^(?:PROLOGUE|EPILOGUE|INDUCTION)$")
+_SPEAKER = re.compile(r"^[A-Z][A-Za-z'.&\- ]*:$")
+_SPEAKER_JOINERS = frozenset({"of", "the", "and", "&", "de", "la", "le", "du"})
+MAX_SPEAKER_WORDS = 8
+
+
+@dataclass(frozen=True)
+class Speech:
+    """What one character says at once, stage directions removed."""
+
+    speaker: str
+    text: str  # lines joined by "\n"; may be empty (a speech that was all directions)
+
+
+def _is_speaker(line: str) -> bool:
+    """`ROMEO:` or `First Citizen:`, but not a verse line that ends with a colon."""
+    words = line[:-1].split()
+    return (bool(_SPEAKER.match(line)) and len(words) <= MAX_SPEAKER_WORDS
+            and all(word[0].isupper() or word in _SPEAKER_JOINERS for word in words))
+
+
+def _is_title(lines: list[str]) -> bool:
+    """A stray one-line title in capitals, e.g. `LOVE'S LABOURS LOST` or `SONG.`."""
+    return len(lines) == 1 and not any(char.islower() for char in lines[0])
+
+
+def _verse(lines: list[str]) -> list[str]:
+    """Spoken lines only: stage-direction lines dropped, stray editorial brackets removed."""
+    spoken = (" ".join(line.replace("[", " ").replace("]", " ").split())
+              for line in lines if not line.startswith("["))
+    return [line for line in spoken if line]
+
+
+def _scenes(text: str) -> list[list[Speech]]:
+    """The speeches of a cleaned play, grouped by scene (act and scene headings split them)."""
+    scenes: list[list[Speech]] = [[]]
+    for paragraph in text.split("\n\n"):
+        lines = paragraph.strip("\n").split("\n")
+        if _HEADING.match(lines[0]):
+            scenes.append([])
+        elif _is_speaker(lines[0]) and len(lines) > 1:
+            scenes[-1].append(Speech(lines[0][:-1].strip(), "\n".join(_verse(lines[1:]))))
+        elif scenes[-1] and not _is_title(lines) and _verse(lines):
+            # A speech goes on after a stage direction on its own paragraph.
+            last = scenes[-1][-1]
+            text = "\n".join(filter(None, [last.text, *_verse(lines)]))
+            scenes[-1][-1] = Speech(last.speaker, text)
+    return [scene for scene in scenes if scene]
+
+
+def _fits(text: str) -> bool:
+    return 0 < len(text) <= MAX_SPEECH_CHARS
+
+
+def _scene_exchanges(scene: list[Speech]) -> list[Exchange]:
+    return [
+        Exchange(SHAKESPEARE, (said.text,), answer.text, "plays")
+        for said, answer in zip(scene, scene[1:])
+        if said.speaker != answer.speaker and _fits(said.text) and _fits(answer.text)
+    ]
+
+
+@functools.lru_cache(maxsize=None)
+def play_exchanges(split: str) -> tuple[Exchange, ...]:
+    """Consecutive speeches by different speakers in one scene, each side ≤ 300 characters.
+
+    Args:
+        split: "train" or "validation" (the plays of `corpora.play_split`).
+
+    Returns:
+        Exchanges of the "shakespeare" persona, by play (sorted by name), in play order.
+    """
+    _check_split(split)
+    return tuple(
+        exchange
+        for play in corpora.play_split(split)
+        for scene in _scenes(play.text)
+        for exchange in _scene_exchanges(scene)
+    )
+
+
+# --- everything ------------------------------------------------------------------------
+
+_BY_SOURCE = {"chat": chat_exchanges, "facts": country_exchanges, "plays": play_exchanges}
+
+
+def exchanges(split: str) -> tuple[Exchange, ...]:
+    """All exchanges of `split`: chat, then facts, then plays."""
+    return tuple(exchange for source in SOURCES for exchange in _BY_SOURCE[source](split))
+
+
+def summary() -> dict[str, dict[str, int]]:
+    """Number of exchanges per split and source, e.g. `{"train": {"chat": …, …}, …}`."""
+    return {
+        split: {source: len(_BY_SOURCE[source](split)) for source in SOURCES} for split in SPLITS
+    }
+
+
+def exchanges_of(source: str, split: str) -> tuple[Exchange, ...]:
+    """The exchanges of one source ("chat", "facts" or "plays") and split."""
+    if source not in _BY_SOURCE:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+    return _BY_SOURCE[source](split)

@@ -1,0 +1,114 @@
+"""Chatbot dialogue data: chat context windows, country Q&A splits, play speech pairs."""
+import pytest
+
+from rnn_demo import corpora, dialogues
+
+PLAY = """ACT I
+
+SCENE I. Verona. A public place.
+
+[Enter SAMPSON and GREGORY]
+
+SAMPSON:
+Gregory, o' my word,
+we'll not carry coals.
+
+GREGORY:
+[Aside]
+No, for then we should be colliers.
+
+[Exit SAMPSON]
+
+Nay, stay: I'll tell thee more.
+
+SAMPSON:
+I mean, an we be in choler, we'll draw.
+
+SCENE II. A street.
+
+GREGORY:
+Draw thy tool!
+
+SAMPSON:
+My naked weapon is out.
+
+SAMPSON:
+Quarrel, I will back thee.
+"""
+
+
+def test_chat_context_is_at_most_three_turns_ending_with_the_message_answered():
+    found = dialogues.chat_exchanges("train")
+    assert found and all(1 <= len(e.context) <= dialogues.MAX_CONTEXT_TURNS for e in found)
+    assert max(len(e.context) for e in found) == dialogues.MAX_CONTEXT_TURNS
+    turns = next(t for t in corpora.chat_split("train") if len(t) > 4)
+    window = next(e for e in found if e.reply == turns[4] and e.context[-1] == turns[3])
+    assert window.context == turns[1:4]
+    assert {(e.persona, e.source, e.template) for e in found} == {("modern", "chat", "")}
+
+
+def test_train_and_validation_phrasings_are_disjoint():
+    train = {e.template for e in dialogues.country_exchanges("train")}
+    validation = {e.template for e in dialogues.country_exchanges("validation")}
+    assert train and validation and not train & validation
+    for questions in dialogues.FACT_QUESTIONS:
+        held_out = {questions.template(i) for i in questions.held_out}
+        assert held_out <= validation and not held_out & train
+
+
+def test_validation_asks_every_country_for_its_capital():
+    validation = dialogues.country_exchanges("validation")
+    asked = {e.reply for e in validation if e.template.startswith("capital/")}
+    assert asked == {f"The capital of {f['name']} is {f['capital']}." for f in corpora.country_facts()}
+    assert len(dialogues.heldout_capital_questions()) == len(corpora.country_facts()) * 3
+
+
+def test_answers_about_france_name_paris():
+    found = dialogues.country_exchanges("train")
+    france = [e for e in found if e.template.startswith("capital/") and "France" in e.context[0]]
+    assert france and all("Paris" in e.reply for e in france)
+    assert ("What is the capital of France?",) in {e.context for e in france}
+
+
+def test_capital_answer_is_correct():
+    fact = next(f for f in corpora.country_facts() if f["name"] == "France")
+    assert dialogues.capital_answer_is_correct("I think it is paris.", fact)
+    assert not dialogues.capital_answer_is_correct("The capital of France is Lyon.", fact)
+    question, fact = dialogues.heldout_capital_questions()[0]
+    assert fact["name"] in question
+
+
+def test_speeches_are_parsed_without_directions_and_split_by_scene():
+    scenes = dialogues._scenes(PLAY)
+    assert [[s.speaker for s in scene] for scene in scenes] == [
+        ["SAMPSON", "GREGORY", "SAMPSON"], ["GREGORY", "SAMPSON", "SAMPSON"]]
+    assert scenes[0][0].text == "Gregory, o' my word,\nwe'll not carry coals."
+    assert scenes[0][1].text == "No, for then we should be colliers.\nNay, stay: I'll tell thee more."
+    replies = [e.reply for scene in scenes for e in dialogues._scene_exchanges(scene)]
+    assert replies == [scenes[0][1].text, scenes[0][2].text, "My naked weapon is out."]
+
+
+@pytest.mark.parametrize("split", dialogues.SPLITS)
+def test_play_exchanges_are_short_replies_between_speakers(split):
+    found = dialogues.play_exchanges(split)
+    assert found and {(e.persona, e.source) for e in found} == {("shakespeare", "plays")}
+    for e in found:
+        assert len(e.context) == 1
+        for text in (e.context[0], e.reply):
+            assert 0 < len(text) <= dialogues.MAX_SPEECH_CHARS
+            assert "[" not in text and "]" not in text
+            assert not any(line.startswith(("SCENE", "ACT ")) for line in text.split("\n"))
+
+
+def test_exchanges_are_deterministic_and_counted():
+    first = dialogues.exchanges("validation")
+    assert first == dialogues.exchanges("validation")
+    assert [e.source for e in first] == sorted((e.source for e in first), key=dialogues.SOURCES.index)
+    counts = dialogues.summary()
+    assert sum(counts["validation"].values()) == len(first)
+    assert all(n > 0 for split in counts.values() for n in split.values())
+
+
+def test_unknown_split_is_refused():
+    with pytest.raises(ValueError):
+        dialogues.exchanges("test")
