@@ -18,6 +18,6 @@ demo = build_demo(engine)
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # Load the models while the server starts, so the page is served without waiting for them.
-    threading.Thread(target=engine.model_status, name="warm-up", daemon=True).start()
+    threading.Thread(target=engine.load_all, name="warm-up", daemon=True).start()
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
                 server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), **launch_options())

@@ -1,4 +1,4 @@
-"""The command line: `python -m rnn_demo {train,evaluate,generate,chat}`."""
+"""The command line: `python -m rnn_demo {train,evaluate,generate,chat,fill}`."""
 from __future__ import annotations
 
 import argparse
@@ -49,7 +49,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train the tokenizer or a model")
-    train.add_argument("what", choices=["tokenizer", "shakespeare", "chatbot", "all"])
+    train.add_argument("what", choices=["tokenizer", "shakespeare", "chatbot", "blank", "all"])
     train.add_argument("--quick", action="store_true", help="a tiny model in well under a minute")
     train.add_argument("--out", type=Path, default=ASSETS, help="folder for the checkpoint")
     train.add_argument("--name", help="checkpoint name (default shakespeare-<cell>)")
@@ -59,7 +59,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_dataclass_flags(train, [TokenizerConfig, LanguageModelConfig, Seq2SeqConfig, TrainingConfig])
 
     evaluate = sub.add_parser("evaluate", help="held-out metrics of a model")
-    evaluate.add_argument("what", choices=["shakespeare"])
+    evaluate.add_argument("what", choices=["shakespeare", "blank"])
     evaluate.add_argument("--model", default="shakespeare-gru")
     evaluate.add_argument("--text", type=Path, help="a text file, read as it is (default: held-out plays)")
     evaluate.add_argument("--assets", type=Path, default=ASSETS)
@@ -89,6 +89,12 @@ def _build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--seed", type=int, default=0)
     chat.add_argument("--assets", type=Path, default=ASSETS)
     chat.add_argument("--json", action="store_true")
+    fill = sub.add_parser("fill", help="rank the fillers of the gap (___ or [MASK]) in a sentence")
+    fill.add_argument("sentence", nargs="?", help="e.g. 'Paris is the capital of ___.' (omit with --input-file)")
+    fill.add_argument("--input-file", type=Path, help="fill each line as its own sentence")
+    fill.add_argument("--top-k", type=int, default=5)
+    fill.add_argument("--assets", type=Path, default=ASSETS)
+    fill.add_argument("--json", action="store_true")
     return parser
 
 
@@ -129,26 +135,31 @@ def _train(args, argv: list[str]) -> dict:
             tokenizer=tokenizer, model_config=model_config, training=train_config, out_dir=args.out,
             name=name, quick=args.quick, command=command, run_dir=run_dir)
         result[name] = {"path": str(args.out / name), "metrics": meta["metrics"]}
-    if args.what in ("chatbot", "all"):
-        result["chatbot"] = _train_chatbot(args, argv, tokenizer_path, command)
+    for what in ("chatbot", "blank"):
+        if args.what in (what, "all"):
+            result[what] = _train_seq2seq(what, args, tokenizer_path, command)
     return result
 
 
-def _train_chatbot(args, argv, tokenizer_path: Path, command: str) -> dict:
+def _train_seq2seq(what: str, args, tokenizer_path: Path, command: str) -> dict:
+    """Trains the chatbot or the gap filler: defaults of that model, then the flags, then --quick."""
     from . import training
     from .tokenizer import Tokenizer
 
-    model_config = _dataclass_from_flags(args, Seq2SeqConfig, Seq2SeqConfig())
-    train_config = _dataclass_from_flags(args, TrainingConfig, replace(TrainingConfig(), **training.CHATBOT_TRAINING))
+    model_defaults, train_defaults, train = {
+        "chatbot": ({}, training.CHATBOT_TRAINING, training.train_chatbot),
+        "blank": (training.BLANK_MODEL, training.BLANK_TRAINING, training.train_blank),
+    }[what]
+    model_config = _dataclass_from_flags(args, Seq2SeqConfig, replace(Seq2SeqConfig(), **model_defaults))
+    train_config = _dataclass_from_flags(args, TrainingConfig, replace(TrainingConfig(), **train_defaults))
     if args.quick:
         model_config = replace(model_config, **training.QUICK_SEQ2SEQ)
         train_config = replace(train_config, **training.QUICK_CHATBOT_TRAINING)
-    name = args.name if args.what == "chatbot" and args.name else "chatbot"
+    name = args.name if args.what == what and args.name else what
     run_dir = RUNS / name if not args.quick else args.out / f".{name}-run"
     run_dir.mkdir(parents=True, exist_ok=True)
-    meta = training.train_chatbot(tokenizer=Tokenizer(tokenizer_path), model_config=model_config,
-                                  training=train_config, out_dir=args.out, name=name, quick=args.quick,
-                                  command=command, run_dir=run_dir)
+    meta = train(tokenizer=Tokenizer(tokenizer_path), model_config=model_config, training=train_config,
+                 out_dir=args.out, name=name, quick=args.quick, command=command, run_dir=run_dir)
     return {"path": str(args.out / name), "metrics": meta["metrics"]}
 
 
@@ -162,6 +173,9 @@ def _evaluate(args) -> dict:
     from . import corpora, evaluation
 
     engine = _engine(args.assets)
+    if args.what == "blank":
+        loaded = engine.blank_model()
+        return evaluation.blank_metrics(loaded.fast, engine.tokenizer, loaded.checkpoint.model_config)
     model = engine.language_model(args.model).model
     if args.text:
         try:
@@ -191,28 +205,37 @@ def _generate(args) -> dict:
             "stopped": result.stop_reason}
 
 
-def _input_lines(args) -> list[str]:
-    """The messages of a command: the positional one, or each line of --input-file."""
-    if args.input_file:
+def _input_lines(input_file: Path | None, positional: str | None) -> list[str]:
+    """The inputs of a command: the positional one, or each line of --input-file."""
+    if input_file:
         try:
-            return args.input_file.read_text(encoding="utf-8").splitlines()
+            return input_file.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as error:
-            raise UsageError(f"cannot read --input-file {args.input_file}: {error}") from None
-    if args.message is None:
-        raise UsageError("give a message, or --input-file FILE")
-    return [args.message]
+            raise UsageError(f"cannot read --input-file {input_file}: {error}") from None
+    if positional is None:
+        raise UsageError("give the text as an argument, or --input-file FILE")
+    return [positional]
 
 
 def _chat(args) -> None:
     from .engines import ChatRequest
 
     engine = _engine(args.assets)
-    for message in _input_lines(args):
+    for message in _input_lines(args.input_file, args.message):
         request = ChatRequest(message=message, persona=args.persona, decoding=args.decoding,
                               beam_width=args.beam_width, length_penalty=args.length_penalty,
                               temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, seed=args.seed)
         *_, reply = engine.chat(request)
         _emit({"reply": reply.text}, args.json, text_key="reply")
+
+
+def _fill(args) -> None:
+    engine = _engine(args.assets)
+    for sentence in _input_lines(args.input_file, args.sentence):
+        result = engine.fill(sentence, args.top_k)
+        answer = {"candidates": [{"text": text, "probability": round(p, 4)} for text, p in result.candidates],
+                  "completed": result.completed, "not_sure": result.not_sure}
+        _emit(answer, args.json, text_key="completed")
 
 
 def main(argv=None) -> int:
@@ -231,6 +254,8 @@ def main(argv=None) -> int:
             _emit(_generate(args), args.json, text_key="text")
         elif args.command == "chat":
             _chat(args)
+        elif args.command == "fill":
+            _fill(args)
     except (UsageError, InputError, CheckpointError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

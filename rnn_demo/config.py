@@ -89,6 +89,8 @@ class Limits:
     max_history_messages: int = 200  # the model itself reads only the last few turns
     max_beam_width: int = 8
     max_length_penalty: float = 2.0
+    max_sentence_chars: int = 500
+    max_fill_candidates: int = 10
 
 
 LIMITS = Limits()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import SEP
+from .config import BLANK, SEP
 from .tokenizer import BOS_ID, EOS_ID, Tokenizer
 
 
@@ -112,3 +112,18 @@ def seq2seq_batches(pairs, *, batch_size: int, shuffle: bool, seed: int = 0) -> 
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.prefetch(2).with_options(options)
+
+
+def blank_example(tokenizer: Tokenizer, left: str, right: str, answer: str | None, *, max_source_tokens: int,
+                  max_target_tokens: int):
+    """Token ids of one gap sentence: source = left + `<blank>` + right (cut at the far ends to fit,
+    the gap kept in the middle), target = answer + EOS (None when `answer` is None)."""
+    side = (max_source_tokens - 1) // 2
+    left_ids, right_ids = tokenizer.encode(left), tokenizer.encode(right)
+    room_left = max(side, max_source_tokens - 1 - len(right_ids))
+    left_ids = left_ids[-room_left:] if room_left else []
+    right_ids = right_ids[: max_source_tokens - 1 - len(left_ids)]
+    source = left_ids + [tokenizer.piece_id(BLANK)] + right_ids
+    if answer is None:
+        return source, None
+    return source, tokenizer.encode(answer)[: max_target_tokens - 1] + [EOS_ID]

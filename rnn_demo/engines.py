@@ -13,7 +13,7 @@ import numpy as np
 
 from . import checkpoints
 from .config import LIMITS, PERSONA_MODERN, PERSONA_SHAKESPEARE, InputError, Limits
-from .datasets import seq2seq_example
+from .datasets import blank_example, seq2seq_example
 from .decoding import StopReason, attention_map, seq2seq_beam_search, stream
 from .sampling import Sampler, SamplingSettings, softmax
 from .tokenizer import BOS_ID, EOS_ID, Tokenizer
@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 LANGUAGE_MODELS = ("shakespeare-gru", "shakespeare-lstm")
 CHATBOT = "chatbot"
+BLANK_MODEL = "blank"
+ALL_MODELS = (*LANGUAGE_MODELS, CHATBOT, BLANK_MODEL)
 ALLOWED_CONTROL = {"\n", "\t"}
 TOP_PROBABILITIES = 5
 MAX_UTF8_BYTES = 4
@@ -102,6 +104,7 @@ class Engine:
         self._lock = threading.Lock()
         self._tokenizer: Tokenizer | None = None
         self._models: dict[str, LoadedModel] = {}
+        self._errors: dict[str, str] = {}  # models that failed to load, with the reason
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -133,16 +136,24 @@ class Engine:
         """The seq2seq chatbot, loaded on first use."""
         return self._load(CHATBOT)
 
-    def model_status(self) -> dict[str, str]:
-        """For each model: "ready" or the reason it cannot load (and how to fix it)."""
-        status = {}
-        for name in (*LANGUAGE_MODELS, CHATBOT):
+    def blank_model(self) -> LoadedModel:
+        """The seq2seq gap filler, loaded on first use."""
+        return self._load(BLANK_MODEL)
+
+    def load_all(self) -> dict[str, str]:
+        """Loads every model; for each, "ready" or the reason it cannot load (and how to fix it)."""
+        for name in ALL_MODELS:
             try:
                 self._load(name)
-                status[name] = "ready"
             except (checkpoints.CheckpointError, FileNotFoundError) as error:
-                status[name] = str(error)
-        return status
+                self._errors[name] = str(error)
+                log.warning("%s: %s", name, error)
+        return self.status()
+
+    def status(self) -> dict[str, str]:
+        """For each model, without loading anything: "ready", "loading" or why it cannot load."""
+        return {name: "ready" if name in self._models else self._errors.get(name, "loading")
+                for name in ALL_MODELS}
 
     def validate_generation(self, request: GenerationRequest) -> GenerationRequest:
         """Checks every field against the limits; returns the request with clean numbers."""
@@ -198,6 +209,10 @@ class Engine:
     def chat(self, request: ChatRequest) -> Iterator[ChatReply]:
         """Answers the message; yields the growing reply, the last one complete with attention."""
         return _chat(self, request)
+
+    def fill(self, sentence: str, top_k: int = 5) -> FillResult:
+        """The likeliest fillers of the one gap (`___` or `[MASK]`) in `sentence`."""
+        return _fill(self, sentence, top_k)
 
     def top_probabilities(self, logits: np.ndarray | None, k: int = TOP_PROBABILITIES) -> dict[str, float]:
         """The model's k likeliest next tokens, as {piece shown readably: probability}."""
@@ -320,3 +335,58 @@ def _chat(engine: "Engine", request: ChatRequest) -> Iterator[ChatReply]:
         source_pieces=[_readable_piece(tokenizer.piece(i)) for i in source],
         reply_pieces=[_readable_piece(tokenizer.piece(i)) for i in tokens],
         attention=attention_map(fast, memory, BOS_ID, tokens), candidates=candidates)
+
+
+FILL_BEAM_MIN = 8  # beams searched for a fill, at least, so that merged candidates are well ranked
+NOT_SURE_PROBABILITY = 0.3  # below this model probability, the best filler is flagged "not sure"
+
+
+@dataclass
+class FillResult:
+    """Ranked fillers of one gap."""
+
+    candidates: list[tuple[str, float]]  # (filler, probability normalised over those shown), best first
+    completed: str  # the sentence with the best filler
+    left: str
+    right: str
+    best_model_probability: float  # the model's own probability of the best filler (not normalised)
+    not_sure: bool
+
+
+def merge_candidates(texts_and_log_probs, top_k: int) -> tuple[list[tuple[str, float]], float]:
+    """Sums the probabilities of hypotheses that read the same, keeps the top k, and normalises.
+
+    Returns:
+        ([(text, normalised probability)] best first, the best one's un-normalised probability).
+    """
+    merged: dict[str, float] = {}
+    for text, log_prob in texts_and_log_probs:
+        surface = text.strip()
+        if surface:
+            merged[surface] = merged.get(surface, 0.0) + math.exp(log_prob)
+    ranked = sorted(merged.items(), key=lambda item: -item[1])[:top_k]
+    total = sum(p for _, p in ranked)
+    return [(text, p / total) for text, p in ranked], (ranked[0][1] if ranked else 0.0)
+
+
+def _fill(engine: "Engine", sentence, top_k) -> FillResult:
+    from .blanks import parse_gap
+
+    limits = engine.limits
+    check_text("sentence", sentence, limits.max_sentence_chars)
+    top_k = _number("top-k", top_k, 1, limits.max_fill_candidates, integer=True)
+    try:
+        left, right = parse_gap(sentence)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    loaded = engine.blank_model()
+    config, tokenizer = loaded.checkpoint.model_config, engine.tokenizer
+    source, _ = blank_example(tokenizer, left, right, None, max_source_tokens=config.max_source_tokens,
+                              max_target_tokens=config.max_target_tokens)
+    hypotheses, _ = seq2seq_beam_search(loaded.fast, source, start_id=BOS_ID, end_id=EOS_ID,
+                                        beam_width=max(FILL_BEAM_MIN, top_k), max_new_tokens=config.max_target_tokens,
+                                        deadline_s=limits.deadline_s, length_penalty=0.0)
+    candidates, best = merge_candidates(
+        [(tokenizer.decode(h.tokens), h.log_prob) for h in hypotheses if h.finished], top_k)
+    completed = left + candidates[0][0] + right if candidates else sentence
+    return FillResult(candidates, completed, left, right, best, best < NOT_SURE_PROBABILITY)

@@ -109,3 +109,61 @@ def greedy_reply(fast, tokenizer: Tokenizer, config, persona_tag: str, context) 
     hypotheses, _ = seq2seq_beam_search(fast, source, start_id=BOS_ID, end_id=EOS_ID, beam_width=1,
                                         max_new_tokens=config.max_target_tokens, deadline_s=10.0)
     return tokenizer.decode(hypotheses[0].tokens) if hypotheses else ""
+
+
+BLANK_EVAL_PER_SOURCE = 400  # held-out gaps scored per source (beam search is ~30 ms a gap)
+BLANK_EVAL_BEAM = 8
+
+
+def rank_fillers(fast, tokenizer: Tokenizer, config, left: str, right: str, *, top_k: int,
+                 beam_width: int = BLANK_EVAL_BEAM) -> list[str]:
+    """The model's top-k fillers of one gap, beam hypotheses merged by surface text."""
+    from .datasets import blank_example
+    from .decoding import seq2seq_beam_search
+    from .tokenizer import EOS_ID
+
+    source, _ = blank_example(tokenizer, left, right, None, max_source_tokens=config.max_source_tokens,
+                              max_target_tokens=config.max_target_tokens)
+    hypotheses, _ = seq2seq_beam_search(fast, source, start_id=BOS_ID, end_id=EOS_ID, beam_width=beam_width,
+                                        max_new_tokens=config.max_target_tokens, deadline_s=10.0,
+                                        length_penalty=0.0)
+    merged: dict[str, float] = {}
+    for hypothesis in hypotheses:
+        if hypothesis.finished:
+            text = tokenizer.decode(hypothesis.tokens).strip()
+            merged[text] = merged.get(text, 0.0) + math.exp(hypothesis.log_prob)
+    return [text for text, _ in sorted(merged.items(), key=lambda item: -item[1])][:top_k]
+
+
+def _hits(ranked: list[str], answer: str) -> tuple[bool, bool]:
+    folded = [text.casefold() for text in ranked]
+    return bool(folded) and folded[0] == answer.casefold(), answer.casefold() in folded[:5]
+
+
+def blank_metrics(fast, tokenizer: Tokenizer, config, *, per_source: int | None = None) -> dict:
+    """Top-1 and top-5 accuracy on held-out gaps, beside a most-frequent-filler baseline on the same gaps."""
+    from . import blanks
+
+    per_source = per_source or BLANK_EVAL_PER_SOURCE
+    baseline = blanks.most_frequent_filler_baseline(blanks.blanks("train"))
+    results = {"model": {}, "baseline": {}}
+    for source in ("facts", "chat", "plays"):
+        held_out = blanks.blanks_of(source, "validation")
+        held_out = held_out[::max(1, len(held_out) // per_source)][:per_source]
+        scores = {"model": [0, 0], "baseline": [0, 0]}
+        for blank in held_out:
+            for name, ranked in (("model", rank_fillers(fast, tokenizer, config, blank.left, blank.right, top_k=5)),
+                                 ("baseline", baseline(blank.left, blank.right))):
+                top1, top5 = _hits(ranked, blank.answer)
+                scores[name][0] += top1
+                scores[name][1] += top5
+        for name, (top1, top5) in scores.items():
+            results[name][source] = {"top1": top1 / max(len(held_out), 1), "top5": top5 / max(len(held_out), 1),
+                                     "gaps": len(held_out)}
+
+    def overall(name, key):
+        parts = results[name].values()
+        return sum(p[key] * p["gaps"] for p in parts) / max(sum(p["gaps"] for p in parts), 1)
+    return {"top1_accuracy": overall("model", "top1"), "top5_accuracy": overall("model", "top5"),
+            "baseline_top1_accuracy": overall("baseline", "top1"),
+            "baseline_top5_accuracy": overall("baseline", "top5"), "by_source": results}

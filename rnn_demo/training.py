@@ -96,16 +96,8 @@ def train_language_model(*, tokenizer: Tokenizer, model_config: LanguageModelCon
         train_ds = train_ds.repeat()
     model = build_language_model(model_config)
     _compile(model, training)
-    time_limit = TimeLimit(training.max_minutes)
     throughput = Throughput(training.seq_len * training.batch_size)
-    callbacks = [
-        time_limit, throughput,
-        keras.callbacks.EarlyStopping(patience=training.patience, restore_best_weights=True),
-        keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_lr=1e-4),
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
-    ]
-    if not quick:
-        callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / "backup")))
+    time_limit, callbacks = _callbacks(training, quick=quick, run_dir=run_dir, extra=[throughput])
     started = time.monotonic()
     history = model.fit(train_ds, validation_data=validation_ds, epochs=training.epochs,
                         steps_per_epoch=training.steps_per_epoch, validation_steps=training.validation_steps,
@@ -168,20 +160,30 @@ def chatbot_pairs(tokenizer: Tokenizer, config, split: str, *, mix: dict | None,
     return pairs
 
 
-def train_chatbot(*, tokenizer: Tokenizer, model_config, training: TrainingConfig, out_dir: Path, name: str,
-                  quick: bool, command: str, run_dir: Path) -> dict:
-    """Trains the seq2seq chatbot, measures it on held-out data, and saves `out_dir/name`."""
-    from . import dialogues
+def _callbacks(training: TrainingConfig, *, quick: bool, run_dir: Path, extra=()) -> tuple[TimeLimit, list]:
+    """Time limit, early stopping, learning-rate decay on plateaus, a CSV log, and (full runs)
+    a resumable backup; returns (the time limit, all callbacks)."""
+    time_limit = TimeLimit(training.max_minutes)
+    callbacks = [time_limit, *extra,
+                 keras.callbacks.EarlyStopping(patience=training.patience, restore_best_weights=True),
+                 keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_lr=1e-4),
+                 keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True)]
+    if not quick:
+        callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / "backup")))
+    return time_limit, callbacks
+
+
+def fit_seq2seq(model_config, training: TrainingConfig, train_pairs: list, validation_pairs: list, *,
+                quick: bool, run_dir: Path):
+    """Trains a seq2seq model with teacher forcing on (source ids, target ids) pairs.
+
+    Returns:
+        (the model with its best weights, training metrics including the held-out loss).
+    """
     from .datasets import seq2seq_batches
-    from .models.numpy_step import NumpySeq2Seq
     from .models.seq2seq import build_seq2seq
 
     keras.utils.set_random_seed(training.seed)
-    model_config = replace(model_config, vocab_size=tokenizer.vocab_size)
-    train_pairs = chatbot_pairs(tokenizer, model_config, "train", mix=CHATBOT_MIX, quick=quick)
-    validation_pairs = chatbot_pairs(tokenizer, model_config, "validation", mix=None, quick=quick)
-    if quick:
-        validation_pairs = validation_pairs[::len(validation_pairs) // QUICK_VALIDATION_PAIRS + 1]
     train_ds = seq2seq_batches(train_pairs, batch_size=training.batch_size, shuffle=True, seed=training.seed)
     validation_ds = seq2seq_batches(validation_pairs, batch_size=training.batch_size, shuffle=False)
     if training.steps_per_epoch:
@@ -189,17 +191,11 @@ def train_chatbot(*, tokenizer: Tokenizer, model_config, training: TrainingConfi
     model = build_seq2seq(model_config)
     model.compile(optimizer=keras.optimizers.Adam(training.learning_rate, clipnorm=training.clipnorm),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
-    time_limit = TimeLimit(training.max_minutes)
-    callbacks = [time_limit,
-                 keras.callbacks.EarlyStopping(patience=training.patience, restore_best_weights=True),
-                 keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_lr=1e-4),
-                 keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True)]
-    if not quick:
-        callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / "backup")))
+    time_limit, callbacks = _callbacks(training, quick=quick, run_dir=run_dir)
     started = time.monotonic()
     history = model.fit(train_ds, validation_data=validation_ds, epochs=training.epochs,
                         steps_per_epoch=training.steps_per_epoch, callbacks=callbacks, verbose=2 if not quick else 0)
-    metrics = {
+    return model, {
         "heldout_loss": evaluation.seq2seq_loss(model, validation_ds),
         "train_minutes": round((time.monotonic() - started) / 60.0, 2),
         "epochs_run": len(history.history.get("loss", [])),
@@ -208,6 +204,21 @@ def train_chatbot(*, tokenizer: Tokenizer, model_config, training: TrainingConfi
         "train_pairs": len(train_pairs),
         "validation_pairs": len(validation_pairs),
     }
+
+
+def train_chatbot(*, tokenizer: Tokenizer, model_config, training: TrainingConfig, out_dir: Path, name: str,
+                  quick: bool, command: str, run_dir: Path) -> dict:
+    """Trains the seq2seq chatbot, measures it on held-out data, and saves `out_dir/name`."""
+    from . import dialogues
+    from .models.numpy_step import NumpySeq2Seq
+
+    model_config = replace(model_config, vocab_size=tokenizer.vocab_size)
+    train_pairs = chatbot_pairs(tokenizer, model_config, "train", mix=CHATBOT_MIX, quick=quick)
+    validation_pairs = chatbot_pairs(tokenizer, model_config, "validation", mix=None, quick=quick)
+    if quick:
+        validation_pairs = validation_pairs[::len(validation_pairs) // QUICK_VALIDATION_PAIRS + 1]
+    model, metrics = fit_seq2seq(model_config, training, train_pairs, validation_pairs, quick=quick,
+                                 run_dir=run_dir)
     metrics.update(evaluation.chatbot_metrics(NumpySeq2Seq(model), tokenizer, model_config,
                                               max_questions=QUICK_METRIC_QUESTIONS if quick else None))
     meta = {"command": command, "training": to_dict(training), "metrics": metrics,
@@ -218,4 +229,53 @@ def train_chatbot(*, tokenizer: Tokenizer, model_config, training: TrainingConfi
                                 tokenizer=tokenizer, meta=meta)
     log.info("chatbot held-out loss %.3f, capital accuracy %.3f", metrics["heldout_loss"],
              metrics["heldout_capital_accuracy"])
+    return checkpoints.read_meta(out_dir / name)
+
+
+BLANK_MODEL = dict(max_target_tokens=12)
+BLANK_TRAINING = dict(batch_size=64, learning_rate=3e-3, epochs=100, patience=4, max_minutes=35.0,
+                      steps_per_epoch=300)
+BLANK_MIX = {"facts": 2, "chat": 2, "plays": 1}
+BLANK_VALIDATION_PER_SOURCE = 700  # held-out gaps per source for the validation loss
+
+
+def blank_pairs(tokenizer: Tokenizer, config, split: str, *, mix: dict | None, quick: bool,
+                per_source: int | None = None) -> list:
+    """(source ids, target ids) of the gap sentences of `split`, sources repeated as `mix` says."""
+    from . import blanks
+    from .datasets import blank_example
+
+    pairs = []
+    for source_name in ("facts", "chat", "plays"):
+        found = blanks.blanks_of(source_name, split)
+        limit = QUICK_EXCHANGES // 3 if quick else per_source
+        if limit:
+            found = found[::max(1, len(found) // limit)][:limit]
+        encoded = [blank_example(tokenizer, b.left, b.right, b.answer, max_source_tokens=config.max_source_tokens,
+                                 max_target_tokens=config.max_target_tokens) for b in found]
+        pairs += encoded * (mix or {}).get(source_name, 1)
+    return pairs
+
+
+def train_blank(*, tokenizer: Tokenizer, model_config, training: TrainingConfig, out_dir: Path, name: str,
+                quick: bool, command: str, run_dir: Path) -> dict:
+    """Trains the gap filler, scores it against a baseline on held-out gaps, and saves `out_dir/name`."""
+    from . import blanks
+    from .models.numpy_step import NumpySeq2Seq
+
+    model_config = replace(model_config, vocab_size=tokenizer.vocab_size)
+    train_pairs = blank_pairs(tokenizer, model_config, "train", mix=BLANK_MIX, quick=quick)
+    validation_pairs = blank_pairs(tokenizer, model_config, "validation", mix=None, quick=quick,
+                                   per_source=BLANK_VALIDATION_PER_SOURCE)
+    model, metrics = fit_seq2seq(model_config, training, train_pairs, validation_pairs, quick=quick,
+                                 run_dir=run_dir)
+    metrics.update(evaluation.blank_metrics(NumpySeq2Seq(model), tokenizer, model_config,
+                                            per_source=QUICK_METRIC_QUESTIONS if quick else None))
+    meta = {"command": command, "training": to_dict(training), "metrics": metrics,
+            "data": {"sources": dict(blanks.summary()), "mix": BLANK_MIX, "quick": quick,
+                     "heldout": "validation plays, held-out chat conversations, held-out fact templates "
+                                "(listed in blanks.py)"}}
+    checkpoints.save_checkpoint(out_dir / name, model, family="seq2seq", model_config=model_config,
+                                tokenizer=tokenizer, meta=meta)
+    log.info("blank top-1 %.3f top-5 %.3f", metrics["top1_accuracy"], metrics["top5_accuracy"])
     return checkpoints.read_meta(out_dir / name)

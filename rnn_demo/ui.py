@@ -1,4 +1,4 @@
-"""The Gradio page: the Shakespeare tab (GRU/LSTM language model) and the chatbot tab (seq2seq)."""
+"""The Gradio page: Shakespeare (GRU/LSTM language model), Chatbot and Fill the blank (seq2seq) tabs."""
 from __future__ import annotations
 
 import html
@@ -26,10 +26,20 @@ EXAMPLES = [
     ["First Citizen:\nBefore we proceed any further, hear me speak."],
 ]
 INTRO = """# RNN Playground
-Recurrent neural networks writing text on a CPU. Type the start of a scene — a speaker's
-name in capitals, a colon, a new line — and watch a 2-layer GRU or LSTM language model
-continue it one sub-word token at a time. Temperature 0 always picks the likeliest token;
-higher values take more risks. The same seed and settings give the same text."""
+Recurrent neural networks writing text, on a CPU: a GRU or LSTM language model continues a
+Shakespeare scene, a GRU encoder-decoder with attention chats, and its sibling fills in the
+blank of a sentence. Every random choice takes a seed: the same seed and settings give the same text."""
+SHAKESPEARE_HELP = """Type the start of a scene — a speaker's name, a colon, a new line — and watch a
+2-layer language model continue it one sub-word token at a time. Temperature 0 always picks
+the likeliest token; higher values take more risks. On the right: what the model thought of
+the last token it chose."""
+STATUS_WORDS = {"ready": "ready", "loading": "loading…"}
+
+
+def status_markdown(engine: Engine) -> str:
+    """One line per model: ready, loading, or what is wrong and how to fix it."""
+    return "  \n".join(f"**{name}**: {STATUS_WORDS.get(state, '⚠ ' + state)}"
+                        for name, state in engine.status().items())
 
 
 def _user_error(error: Exception) -> gr.Error:
@@ -63,6 +73,7 @@ def make_generate(engine: Engine):
 
 def _shakespeare_tab(engine: Engine) -> None:
     with gr.Tab("Shakespeare", id="shakespeare"):
+        gr.Markdown(SHAKESPEARE_HELP)
         with gr.Row():
             with gr.Column(scale=3):
                 prompt = gr.Textbox(label="Prompt", value="ROMEO:\n", lines=4,
@@ -166,13 +177,63 @@ def _chat_tab(engine: Engine) -> None:
         clear.click(lambda: ([], attention_html(ChatReply("", True))), None, [chatbot, attention], api_name=False)
 
 
+FILL_EXAMPLES = ["Paris is the capital of ___.", "The capital of Japan is ___.", "To be, or not to ___.",
+                 "O Romeo, Romeo! wherefore art thou [MASK]?", "People from Brazil speak ___.",
+                 "I like to ___ in the morning."]
+
+
+def make_fill(engine: Engine):
+    """The `/fill` handler: (sentence, top-k) → (candidates with probabilities, completed sentence, note)."""
+
+    def fill(sentence: str, top_k: float):
+        try:
+            result = engine.fill(sentence, top_k)
+        except (InputError, CheckpointError, FileNotFoundError) as error:
+            raise _user_error(error) from None
+        if not result.candidates:
+            return {}, [(sentence, None)], "The model found no filler for this gap."
+        best = result.candidates[0][0]
+        note = (f"Not sure: the model gives its best filler only {result.best_model_probability:.0%}."
+                if result.not_sure else f"The model gives its best filler {result.best_model_probability:.0%}.")
+        completed = [(result.left, None), (best, "filler"), (result.right, None)]
+        return dict(result.candidates), completed, note
+
+    return fill
+
+
+def _fill_tab(engine: Engine) -> None:
+    with gr.Tab("Fill the blank", id="fill"):
+        gr.Markdown("Write a sentence with one gap, `___` (two or more underscores) or `[MASK]`. An "
+                    "encoder-decoder of the chatbot's family writes the missing words; beam search ranks them.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                sentence = gr.Textbox(label="Sentence", value="Paris is the capital of ___.",
+                                      max_length=LIMITS.max_sentence_chars, elem_id="sentence")
+                top_k = gr.Slider(1, LIMITS.max_fill_candidates, value=5, step=1, label="Candidates")
+                go = gr.Button("Fill", variant="primary", elem_id="fill-button")
+                gr.Examples(FILL_EXAMPLES, inputs=[sentence])
+            with gr.Column(scale=2):
+                candidates = gr.Label(label="Fillers (probability among those shown)", elem_id="candidates")
+                completed = gr.HighlightedText(label="Completed sentence", color_map={"filler": "orange"},
+                                               elem_id="completed")
+                note = gr.Markdown(elem_id="fill-note")
+        go.click(make_fill(engine), [sentence, top_k], [candidates, completed, note], api_name="fill",
+                 concurrency_id="cpu")
+        sentence.submit(make_fill(engine), [sentence, top_k], [candidates, completed, note], api_name=False,
+                        concurrency_id="cpu")
+
+
 def build_demo(engine: Engine) -> gr.Blocks:
     """The whole page. Call `configure_queue` on it before launching."""
     with gr.Blocks(title="RNN Playground") as demo:
         gr.Markdown(INTRO)
+        with gr.Accordion("Models", open=False):
+            status = gr.Markdown(status_markdown(engine), elem_id="status")
+        demo.load(lambda: status_markdown(engine), None, status, api_name=False)
         with gr.Tabs():
             _shakespeare_tab(engine)
             _chat_tab(engine)
+            _fill_tab(engine)
     return configure_queue(demo)
 
 

@@ -21,7 +21,7 @@ def tokenizer():
 
 @pytest.fixture(scope="session")
 def quick_assets(tmp_path_factory) -> Path:
-    """An assets folder with the shipped tokenizer and quick GRU, LSTM and chatbot checkpoints."""
+    """An assets folder with the shipped tokenizer and quick GRU, LSTM, chatbot and blank checkpoints."""
     from rnn_demo.__main__ import main
 
     assets = tmp_path_factory.mktemp("assets")
@@ -29,6 +29,7 @@ def quick_assets(tmp_path_factory) -> Path:
     for cell in ("gru", "lstm"):
         assert main(["train", "shakespeare", "--quick", "--cell", cell, "--out", str(assets)]) == 0
     assert main(["train", "chatbot", "--quick", "--out", str(assets)]) == 0
+    assert main(["train", "blank", "--quick", "--out", str(assets)]) == 0
     return assets
 
 

@@ -100,3 +100,23 @@ def test_bad_chat_input_gets_a_clear_error_and_the_app_keeps_answering(client, m
     with pytest.raises(AppError, match=expected):
         client.predict(message, history, **{**CHAT, **overrides}, api_name="/chat")
     assert client.predict("Hello", [], **CHAT, api_name="/chat")[0][-1]["role"] == "assistant"
+
+
+def test_fill_shows_candidates_and_the_completed_sentence(client):
+    candidates, completed, note = client.predict("Paris is the capital of ___.", 5, api_name="/fill")
+    assert candidates["confidences"] and note
+    texts = [part["token"] for part in completed] if isinstance(completed, list) else completed
+    assert "Paris is the capital of " in str(texts)
+
+
+@pytest.mark.parametrize("sentence, top_k, expected", [
+    ("no gap", 5, "no gap"),
+    ("___ and ___", 5, "2 gaps"),
+    ("", 5, "empty"),
+    ("x" * 1_000_000, 5, "too long"),
+    ("Paris is the capital of ___.", 10**6, OUT_OF_RANGE),
+])
+def test_bad_fill_input_gets_a_clear_error(client, sentence, top_k, expected):
+    with pytest.raises(AppError, match=expected):
+        client.predict(sentence, top_k, api_name="/fill")
+    assert client.predict("Paris is the capital of ___.", 3, api_name="/fill")[0]["confidences"]
