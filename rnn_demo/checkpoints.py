@@ -40,6 +40,15 @@ class Checkpoint:
     meta: dict  # the whole config.json
 
 
+def _without_optimizer(model, family: str, model_config):
+    """A fresh, uncompiled copy of `model`: a compiled model's weights file also holds Adam's
+    two slots per weight, tripling its size for nothing the demo uses."""
+    _, build = _families()[family]
+    fresh = build(model_config)
+    fresh.set_weights(model.get_weights())
+    return fresh
+
+
 def save_checkpoint(directory: str | Path, model, *, family: str, model_config, tokenizer: Tokenizer,
                     meta: dict) -> Path:
     """Writes the weights (no optimizer state) and config.json with every file's sha256.
@@ -57,7 +66,7 @@ def save_checkpoint(directory: str | Path, model, *, family: str, model_config, 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     weights = directory / WEIGHTS_FILE
-    model.save_weights(weights)
+    _without_optimizer(model, family, model_config).save_weights(weights)
     record = dict(meta)
     record.update({
         "family": family,
@@ -77,7 +86,8 @@ def read_meta(directory: str | Path) -> dict:
     path = directory / CONFIG_FILE
     if not path.is_file():
         raise CheckpointError(
-            f"checkpoint {directory.name!r} is missing ({path} not found); create it with "
+            f"checkpoint {directory.name!r} is missing (no {CONFIG_FILE} in {directory.parent.name}/"
+            f"{directory.name}); create it with "
             f"`{default_command(directory.name)}`"
         )
     try:

@@ -233,7 +233,7 @@ def train_chatbot(*, tokenizer: Tokenizer, model_config, training: TrainingConfi
 
 
 BLANK_MODEL = dict(max_target_tokens=12)
-BLANK_TRAINING = dict(batch_size=64, learning_rate=3e-3, epochs=100, patience=4, max_minutes=35.0,
+BLANK_TRAINING = dict(batch_size=64, learning_rate=3e-3, epochs=100, patience=4, max_minutes=30.0,
                       steps_per_epoch=300)
 BLANK_MIX = {"facts": 2, "chat": 2, "plays": 1}
 BLANK_VALIDATION_PER_SOURCE = 700  # held-out gaps per source for the validation loss
