@@ -1,6 +1,7 @@
 """Generation loops over a model's `step(tokens, state) -> (logits, state)`."""
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
@@ -183,3 +184,19 @@ def attention_map(model, memory, start_id: int, tokens: Sequence[int]) -> np.nda
         _, state, weights = model.step(np.asarray([token]), state, memory)
         rows.append(weights[0])
     return np.stack(rows) if rows else np.zeros((0, len(memory[2])))
+
+
+def merge_candidates(texts_and_log_probs, top_k: int) -> tuple[list[tuple[str, float]], float]:
+    """Sums the probabilities of hypotheses that read the same, keeps the top k, and normalises.
+
+    Returns:
+        ([(text, normalised probability)] best first, the best one's un-normalised probability).
+    """
+    merged: dict[str, float] = {}
+    for text, log_prob in texts_and_log_probs:
+        surface = text.strip()
+        if surface:
+            merged[surface] = merged.get(surface, 0.0) + math.exp(log_prob)
+    ranked = sorted(merged.items(), key=lambda item: -item[1])[:top_k]
+    total = sum(p for _, p in ranked)
+    return [(text, p / total) for text, p in ranked], (ranked[0][1] if ranked else 0.0)

@@ -14,7 +14,7 @@ import numpy as np
 from . import checkpoints
 from .config import LIMITS, PERSONA_MODERN, PERSONA_SHAKESPEARE, InputError, Limits
 from .datasets import blank_example, seq2seq_example
-from .decoding import StopReason, attention_map, seq2seq_beam_search, stream
+from .decoding import StopReason, attention_map, merge_candidates, seq2seq_beam_search, stream
 from .sampling import Sampler, SamplingSettings, softmax
 from .tokenizer import BOS_ID, EOS_ID, Tokenizer
 
@@ -351,22 +351,6 @@ class FillResult:
     right: str
     best_model_probability: float  # the model's own probability of the best filler (not normalised)
     not_sure: bool
-
-
-def merge_candidates(texts_and_log_probs, top_k: int) -> tuple[list[tuple[str, float]], float]:
-    """Sums the probabilities of hypotheses that read the same, keeps the top k, and normalises.
-
-    Returns:
-        ([(text, normalised probability)] best first, the best one's un-normalised probability).
-    """
-    merged: dict[str, float] = {}
-    for text, log_prob in texts_and_log_probs:
-        surface = text.strip()
-        if surface:
-            merged[surface] = merged.get(surface, 0.0) + math.exp(log_prob)
-    ranked = sorted(merged.items(), key=lambda item: -item[1])[:top_k]
-    total = sum(p for _, p in ranked)
-    return [(text, p / total) for text, p in ranked], (ranked[0][1] if ranked else 0.0)
 
 
 def _fill(engine: "Engine", sentence, top_k) -> FillResult:

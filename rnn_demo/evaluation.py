@@ -119,7 +119,7 @@ def rank_fillers(fast, tokenizer: Tokenizer, config, left: str, right: str, *, t
                  beam_width: int = BLANK_EVAL_BEAM) -> list[str]:
     """The model's top-k fillers of one gap, beam hypotheses merged by surface text."""
     from .datasets import blank_example
-    from .decoding import seq2seq_beam_search
+    from .decoding import merge_candidates, seq2seq_beam_search
     from .tokenizer import EOS_ID
 
     source, _ = blank_example(tokenizer, left, right, None, max_source_tokens=config.max_source_tokens,
@@ -127,12 +127,9 @@ def rank_fillers(fast, tokenizer: Tokenizer, config, left: str, right: str, *, t
     hypotheses, _ = seq2seq_beam_search(fast, source, start_id=BOS_ID, end_id=EOS_ID, beam_width=beam_width,
                                         max_new_tokens=config.max_target_tokens, deadline_s=10.0,
                                         length_penalty=0.0)
-    merged: dict[str, float] = {}
-    for hypothesis in hypotheses:
-        if hypothesis.finished:
-            text = tokenizer.decode(hypothesis.tokens).strip()
-            merged[text] = merged.get(text, 0.0) + math.exp(hypothesis.log_prob)
-    return [text for text, _ in sorted(merged.items(), key=lambda item: -item[1])][:top_k]
+    candidates, _ = merge_candidates([(tokenizer.decode(h.tokens), h.log_prob) for h in hypotheses if h.finished],
+                                     top_k)
+    return [text for text, _ in candidates]
 
 
 def _hits(ranked: list[str], answer: str) -> tuple[bool, bool]:

@@ -120,3 +120,14 @@ def test_bad_fill_input_gets_a_clear_error(client, sentence, top_k, expected):
     with pytest.raises(AppError, match=expected):
         client.predict(sentence, top_k, api_name="/fill")
     assert client.predict("Paris is the capital of ___.", 3, api_name="/fill")[0]["confidences"]
+
+
+@pytest.mark.parametrize("path", ["gradio_api/file=../app.py", "gradio_api/file=/etc/passwd",
+                                  "file=/etc/passwd", "gradio_api/file=assets/tokenizer.model",
+                                  "monitoring"])
+def test_no_file_access_beyond_the_app(client, path):
+    import httpx
+
+    response = httpx.get(client.src.rstrip("/") + "/" + path, timeout=10)
+    assert 400 <= response.status_code < 500
+    assert "root:" not in response.text and "import" not in response.text

@@ -7,8 +7,8 @@ import pytest
 
 from rnn_demo.__main__ import main
 from rnn_demo.config import InputError
-from rnn_demo.decoding import seq2seq_beam_search
-from rnn_demo.engines import Engine, merge_candidates
+from rnn_demo.decoding import merge_candidates, seq2seq_beam_search
+from rnn_demo.engines import Engine
 
 
 def test_hypotheses_that_read_the_same_are_merged_and_normalised():

@@ -1,7 +1,8 @@
-"""Generation speed at batch 1: the fast NumPy path vs a TensorFlow-tutorial-style loop.
+"""Speed of the shipped models, as a Markdown table: `python benchmarks/run.py`.
 
-Both run the same shipped weights in one process, one after the other, so their ratio is
-meaningful on a noisy shared machine. Run: `python benchmarks/generation.py [--model NAME]`.
+Generation at batch 1 compares the fast NumPy path with a TensorFlow-tutorial-style loop on
+the same weights, one after the other in one process, so their ratio holds on a noisy shared
+machine. Chat and fill latencies are medians over held-out inputs.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from rnn_demo.engines import Engine, GenerationRequest  # noqa: E402
+from rnn_demo.engines import ChatRequest, Engine, GenerationRequest  # noqa: E402
 from rnn_demo.tokenizer import BOS_ID  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -56,6 +57,34 @@ def fast_path(engine: Engine, request: GenerationRequest) -> tuple[float, float]
     return tokens / (time.perf_counter() - started), first
 
 
+def p50_ms(call, inputs) -> float:
+    """Median wall-clock milliseconds of `call(x)` over `inputs` (after one warm-up call)."""
+    call(inputs[0])
+    times = []
+    for item in inputs:
+        started = time.perf_counter()
+        call(item)
+        times.append(1000 * (time.perf_counter() - started))
+    return statistics.median(times)
+
+
+def chat_and_fill(engine: Engine, count: int) -> dict:
+    """p50 latency of a beam-4 chat reply and of a top-5 fill, on held-out inputs."""
+    from rnn_demo import blanks, dialogues
+
+    messages = [question for question, _ in dialogues.heldout_capital_questions()[::37]][:count]
+    messages += [e.context[-1] for e in dialogues.chat_exchanges("validation")[::7]][:count]
+    sentences = [b.left + "___" + b.right for b in blanks.blanks("validation")[::97]][:2 * count]
+
+    def chat(message):
+        *_, reply = engine.chat(ChatRequest(message=message, decoding="beam", beam_width=4))
+        return reply
+
+    return {"chat_p50_ms": p50_ms(chat, messages), "chat_inputs": len(messages),
+            "fill_p50_ms": p50_ms(lambda sentence: engine.fill(sentence, 5), sentences),
+            "fill_inputs": len(sentences)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="shakespeare-gru")
@@ -78,6 +107,7 @@ def main() -> None:
         "first_chunk_ms": 1000 * statistics.median(f[1] for f in fast),
     }
     result["speedup"] = result["fast_tokens_per_second"] / result["tutorial_tokens_per_second"]
+    result.update(chat_and_fill(engine, count=20))
     if args.json:
         print(json.dumps(result))
         return
@@ -85,7 +115,10 @@ def main() -> None:
     print(f"| tutorial-style loop (one tf.function call per token) | {result['tutorial_tokens_per_second']:.0f} | 1.0 |")
     print(f"| fast NumPy step, served path (sampling + detokenising) | {result['fast_tokens_per_second']:.0f} "
           f"| {result['speedup']:.1f} |")
-    print(f"\nfirst streamed chunk: {result['first_chunk_ms']:.1f} ms")
+    print(f"\n| latency | median | inputs |\n|---|---|---|")
+    print(f"| first streamed chunk (generate) | {result['first_chunk_ms']:.1f} ms | {args.repeats} |")
+    print(f"| chat reply, beam 4 | {result['chat_p50_ms']:.0f} ms | {result['chat_inputs']} |")
+    print(f"| fill the blank, top 5 | {result['fill_p50_ms']:.0f} ms | {result['fill_inputs']} |")
 
 
 if __name__ == "__main__":
