@@ -52,8 +52,8 @@ class Seq2SeqConfig:
     decoder_units: int = 256
     attention_units: int = 64
     dropout: float = 0.1
-    max_source_tokens: int = 64
-    max_target_tokens: int = 48
+    max_source_tokens: int = 48
+    max_target_tokens: int = 32
 
 
 @dataclass(frozen=True)

@@ -64,9 +64,6 @@ def seq2seq_example(tokenizer: Tokenizer, persona_tag: str, context, reply: str 
     return source, tokenizer.encode(reply)[: max_target_tokens - 1] + [EOS_ID]
 
 
-LENGTH_SORT_BATCHES = 50  # batches sorted together by length: less padding, still shuffled
-
-
 def _pad(rows: list[list[int]]) -> np.ndarray:
     batch = np.zeros((len(rows), max(map(len, rows))), dtype=np.int32)
     for index, row in enumerate(rows):
@@ -74,34 +71,23 @@ def _pad(rows: list[list[int]]) -> np.ndarray:
     return batch
 
 
-def _length_sorted_batches(pairs, batch_size: int, rng: np.random.Generator | None) -> list[list]:
-    """Batches of similar lengths. With `rng`, pairs are shuffled first, then sorted by length
-    within windows of LENGTH_SORT_BATCHES batches, and the batches are shuffled."""
-    order = rng.permutation(len(pairs)) if rng is not None else np.arange(len(pairs))
-    window = batch_size * LENGTH_SORT_BATCHES
-    batches = []
-    for start in range(0, len(order), window):
-        chunk = sorted(order[start:start + window], key=lambda i: (len(pairs[i][1]), len(pairs[i][0])))
-        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
-    if rng is not None:
-        batches = [batch for batch in batches if len(batch) == batch_size]
-        rng.shuffle(batches)
-    return batches
-
-
 def seq2seq_batches(pairs, *, batch_size: int, shuffle: bool, seed: int = 0) -> "tf.data.Dataset":
     """((source, decoder input), decoder target) batches, each padded with 0 to its longest row.
 
     The decoder input is BOS + target[:-1] (teacher forcing); pad positions are ignored by the
-    loss. Training batches group pairs of similar length (attention cost grows with
-    source × target length) and are reshuffled every epoch.
+    loss. Training batches are drawn at random, anew each epoch. (Batches of similar length pad
+    less, but here they also group answers of one kind: with them, a small model's loss on the
+    country questions stayed at 5.0 nats/token after 150 steps; with random batches it reached 2.9.)
     """
     import tensorflow as tf
 
     rng = np.random.default_rng(seed) if shuffle else None
 
     def batches():
-        for batch in _length_sorted_batches(pairs, batch_size, rng):
+        order = rng.permutation(len(pairs)) if rng is not None else np.arange(len(pairs))
+        stop = len(order) - len(order) % batch_size if rng is not None else len(order)
+        for start in range(0, stop, batch_size):
+            batch = order[start:start + batch_size]
             sources = _pad([pairs[i][0] for i in batch])
             targets_in = _pad([[BOS_ID] + pairs[i][1][:-1] for i in batch])
             targets_out = _pad([pairs[i][1] for i in batch])

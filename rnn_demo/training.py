@@ -130,7 +130,7 @@ def quick_configs(model_config: LanguageModelConfig, training: TrainingConfig):
     return replace(model_config, **QUICK_MODEL), replace(training, **QUICK_TRAINING)
 
 
-CHATBOT_TRAINING = dict(batch_size=64, learning_rate=3e-3, epochs=40, patience=3, max_minutes=40.0,
+CHATBOT_TRAINING = dict(batch_size=64, learning_rate=5e-3, epochs=40, patience=3, max_minutes=30.0,
                         steps_per_epoch=None)
 CHATBOT_MIX = {"chat": 4, "facts": 2, "plays": 1}  # copies of each source per epoch
 QUICK_SEQ2SEQ = dict(embedding_dim=16, encoder_units=16, decoder_units=24, attention_units=8, dropout=0.0)
@@ -233,7 +233,7 @@ def train_chatbot(*, tokenizer: Tokenizer, model_config, training: TrainingConfi
 
 
 BLANK_MODEL = dict(max_target_tokens=12)
-BLANK_TRAINING = dict(batch_size=64, learning_rate=3e-3, epochs=100, patience=4, max_minutes=30.0,
+BLANK_TRAINING = dict(batch_size=64, learning_rate=5e-3, epochs=100, patience=4, max_minutes=22.0,
                       steps_per_epoch=300)
 BLANK_MIX = {"facts": 2, "chat": 2, "plays": 1}
 BLANK_VALIDATION_PER_SOURCE = 700  # held-out gaps per source for the validation loss
