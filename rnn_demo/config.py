@@ -36,10 +36,15 @@ class LanguageModelConfig:
     units: int = 384
     num_layers: int = 2
     dropout: float = 0.05
+    # 0: the layers' outputs map straight to the vocabulary. r > 0: through an r-wide linear
+    # bottleneck first, which cuts the weights read per generated token (the batch-1 cost).
+    projection_rank: int = 0
 
     def __post_init__(self):
         if self.cell not in ("gru", "lstm"):
             raise ValueError(f"cell must be 'gru' or 'lstm', not {self.cell!r}")
+        if self.projection_rank < 0:
+            raise ValueError(f"projection_rank must be 0 (none) or positive, not {self.projection_rank}")
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,7 @@ class TrainingConfig:
     steps_per_epoch: int | None = 150  # a short "epoch" between validations; None = one pass
     validation_steps: int | None = None
     seed: int = 1234
+    init_from: str = ""  # a language-model checkpoint folder whose weights start the run
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,15 @@ from rnn_demo.models.numpy_step import NumpyLanguageModel
 from rnn_demo.sampling import Sampler, SamplingSettings
 
 
-@pytest.fixture(scope="module", params=["gru", "lstm"])
+@pytest.fixture(scope="module", params=[("gru", 0), ("lstm", 0), ("gru", 16), ("lstm", 16)],
+                ids=["gru", "lstm", "gru-bottleneck", "lstm-bottleneck"])
 def models(request):
     import keras
 
     keras.utils.set_random_seed(0)
-    config = LanguageModelConfig(cell=request.param, vocab_size=300, embedding_dim=24, units=40, num_layers=2)
+    cell, rank = request.param
+    config = LanguageModelConfig(cell=cell, vocab_size=300, embedding_dim=24, units=40, num_layers=2,
+                                 projection_rank=rank)
     model = build_language_model(config)
     for variable in model.trainable_variables:  # make the weights large enough to matter
         variable.assign(variable * 3.0)
@@ -41,3 +44,35 @@ def test_greedy_tokens_match_keras(models):
                                                 max_new_tokens=25, deadline_s=60)]
 
     assert run(fast.step, fast.initial_state()) == run(model.step, model.initial_state())
+
+
+@pytest.mark.parametrize("rank", [80, 12])
+def test_svd_initialisation_keeps_the_best_rank_r_projection(rank):
+    """Full rank (2 layers × 40 units = 80) reproduces the source's logits; a lower rank gives the
+    source projection's truncated SVD, the closest rank-r matrix (Eckart–Young)."""
+    import keras
+
+    from rnn_demo.training import _effective_projection, initialise_from
+
+    keras.utils.set_random_seed(1)
+    sizes = dict(vocab_size=300, embedding_dim=24, units=40, num_layers=2)
+    source = build_language_model(LanguageModelConfig(**sizes))
+    target = build_language_model(LanguageModelConfig(**sizes, projection_rank=rank))
+    initialise_from(target, source)
+    full = _effective_projection(source)
+    u, singular, vt = np.linalg.svd(full, full_matrices=False)
+    np.testing.assert_allclose(_effective_projection(target), (u[:, :rank] * singular[:rank]) @ vt[:rank],
+                               atol=1e-5)
+    if rank == 80:
+        tokens = [3, 9, 27]
+        np.testing.assert_allclose(target.step(tokens, target.initial_state())[0],
+                                   source.step(tokens, source.initial_state())[0], atol=1e-4)
+
+
+def test_initialisation_refuses_other_sizes():
+    from rnn_demo.training import initialise_from
+
+    source = build_language_model(LanguageModelConfig(vocab_size=300, embedding_dim=24, units=40))
+    target = build_language_model(LanguageModelConfig(vocab_size=300, embedding_dim=24, units=48))
+    with pytest.raises(ValueError, match="same cell, units"):
+        initialise_from(target, source)

@@ -44,10 +44,13 @@ class NumpyLanguageModel:
                 # Precompute embedding @ kernel + bias for every token id: (vocab, gates * units).
                 kernel, input_bias = embedding @ kernel + input_bias, None
             self.layers.append((kernel, recurrent, input_bias, recurrent_bias))
-        # The projection reads all layers' outputs: one (units, vocab) slice per layer.
-        kernel = np.asarray(model.projection.kernel, dtype=np.float32)
-        self.projection_kernels = [np.ascontiguousarray(kernel[i * self.units:(i + 1) * self.units])
-                                   for i in range(len(self.layers))]
+        # The first dense layer reads all layers' outputs: one (units, width) slice per layer.
+        first = model.bottleneck if model.bottleneck is not None else model.projection
+        kernel = np.asarray(first.kernel, dtype=np.float32)
+        self.skip_kernels = [np.ascontiguousarray(kernel[i * self.units:(i + 1) * self.units])
+                             for i in range(len(self.layers))]
+        self.projection_kernel = (np.ascontiguousarray(model.projection.kernel, dtype=np.float32)
+                                  if model.bottleneck is not None else None)  # (rank, vocab)
         self.projection_bias = np.asarray(model.projection.bias, dtype=np.float32)
         self._cell = self._gru if self.config.cell == "gru" else self._lstm
 
@@ -85,10 +88,12 @@ class NumpyLanguageModel:
         outputs = None
         for token in tokens:
             outputs, state = self._advance(int(token), state)
-        logits = self.projection_bias.copy()
-        for output, kernel in zip(outputs, self.projection_kernels):
-            logits += output @ kernel  # h @ W: row-major, 2-3x faster than W.T @ h
-        return logits, state
+        skip = outputs[0] @ self.skip_kernels[0]  # h @ W: row-major, 2-3x faster than W.T @ h
+        for output, kernel in zip(outputs[1:], self.skip_kernels[1:]):
+            skip += output @ kernel
+        if self.projection_kernel is not None:
+            skip = skip @ self.projection_kernel  # (rank,) → (vocab,)
+        return skip + self.projection_bias, state
 
 
 class NumpySeq2Seq:
