@@ -1,133 +1,156 @@
-"""Speed of the shipped models, as a Markdown table: `python benchmarks/run.py`.
+"""Every speed budget of the project in one Markdown table: `python benchmarks/run.py`.
 
-Generation at batch 1 compares the fast NumPy path with a TensorFlow-tutorial-style loop on
-the same weights, one after the other in one process, so their ratio holds on a noisy shared
-machine. Chat and fill latencies are medians over held-out inputs.
+Sections (pick some with `--only`, shrink all with `--quick` for a smoke run):
+
+- startup: `python app.py` spawned on a free port — page served, first answer, resident memory;
+- load: many users at once against that same app (gradio_client, one client per thread);
+- generation: batch-1 tokens/s of the served fast path vs a TensorFlow-tutorial-style loop, first token;
+- latency: chat reply (beam 4) and fill the blank (top 5), p50 over held-out inputs;
+- training: the project's training pipeline vs the tutorial's, on the same model and data.
+
+The table goes to stdout, progress to stderr; `--json FILE` also writes the rows as data.
 """
 from __future__ import annotations
 
 import argparse
-import json
+import logging
 import os
-import statistics
 import sys
-import time
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as app.py serves
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+from benchmarks.report import Machine, Row, markdown, write_json  # noqa: E402
 
-from rnn_demo.checkpoints import CheckpointError  # noqa: E402
-from rnn_demo.engines import ChatRequest, Engine, GenerationRequest  # noqa: E402
-from rnn_demo.tokenizer import BOS_ID  # noqa: E402
-
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-
-
-def tutorial_loop(model, prompt_ids: list[int], new_tokens: int, temperature: float) -> float:
-    """The text-generation tutorial's `OneStep`: one `tf.function` call per generated token."""
-
-    @tf.function
-    def one_step(inputs, states):
-        logits, states = model(inputs, states=states, return_state=True)
-        logits = logits[:, -1, :] / temperature
-        return tf.random.categorical(logits, num_samples=1, dtype=tf.int32), states
-
-    states = [[tf.constant(s) for s in layer] for layer in model.initial_state(1)]
-    inputs = tf.constant([prompt_ids], dtype=tf.int32)
-    token, states = one_step(inputs, states)  # the prompt (and tracing)
-    started = time.perf_counter()
-    for _ in range(new_tokens):
-        token, states = one_step(token, states)
-    return new_tokens / (time.perf_counter() - started)
+ASSETS = REPO / "assets"
+SECTIONS = ("startup", "load", "generation", "latency", "training")
+APP_SECTIONS = {"startup", "load"}
+ENGINE_SECTIONS = {"generation", "latency"}
+log = logging.getLogger("benchmarks")
 
 
-def fast_path(engine: Engine, request: GenerationRequest) -> tuple[float, float]:
-    """(tokens/s of the whole served path, seconds to the first streamed chunk)."""
-    started = time.perf_counter()
-    first = None
-    tokens = 0
-    for chunk in engine.stream(request):
-        if first is None:
-            first = time.perf_counter() - started
-        tokens = chunk.tokens
-    return tokens / (time.perf_counter() - started), first
+@dataclass(frozen=True)
+class Settings:
+    """How much each section measures; every field is also a command-line flag."""
+
+    model: str = "shakespeare-gru"  # the language model generation is timed with
+    tokens: int = 500  # new tokens per generation run
+    repeats: int = 3  # generation runs of each method (median)
+    latency_inputs: int = 20  # held-out inputs of each kind for chat and for fill (2× this in all)
+    users: int = 16
+    user_tokens: int = 100  # tokens each user's /generate asks for
+    startup_timeout_s: float = 120.0
+    request_timeout_s: float = 120.0  # a load request still unanswered after this is "hung"
+    train_warmup: int = 3  # steps before timing (tracing, first batches)
+    train_steps: int = 20  # steps timed
+    train_repeats: int = 2  # alternating runs of each pipeline (median)
+    train_batch_size: int = 0  # 0: the shipped model's training batch size
+    train_seq_len: int = 0  # 0: the shipped model's training sequence length
 
 
-def p50_ms(call, inputs) -> float:
-    """Median wall-clock milliseconds of `call(x)` over `inputs` (after one warm-up call)."""
-    call(inputs[0])
-    times = []
-    for item in inputs:
-        started = time.perf_counter()
-        call(item)
-        times.append(1000 * (time.perf_counter() - started))
-    return statistics.median(times)
+QUICK = dict(tokens=50, repeats=1, latency_inputs=3, users=4, user_tokens=20, train_warmup=2, train_steps=5,
+             train_repeats=1, train_batch_size=8, train_seq_len=32)
 
 
-def chat_and_fill(engine: Engine, count: int) -> dict:
-    """p50 latency of a beam-4 chat reply and of a top-5 fill, on held-out inputs."""
-    from rnn_demo import blanks, dialogues
+def app_rows(settings: Settings, sections: set[str]) -> list[Row]:
+    """Start-up and load rows from one `python app.py`, always stopped at the end."""
+    from benchmarks import load, startup
+    from benchmarks.app_process import AppDied, AppProcess
 
-    messages = [question for question, _ in dialogues.heldout_capital_questions()[::37]][:count]
-    messages += [e.context[-1] for e in dialogues.chat_exchanges("validation")[::7]][:count]
-    sentences = [b.left + "___" + b.right for b in blanks.blanks("validation")[::97]][:2 * count]
+    rows: list[Row] = []
+    with AppProcess() as app:
+        log.info("spawned app.py on %s (log: %s)", app.url, app.log_path)
+        try:
+            startup_rows, models = startup.measure(app, timeout_s=settings.startup_timeout_s)
+        except (startup.StartupFailed, AppDied) as error:
+            return [Row("`python app.py`", "start-up", None, "", met=False, note=f"failed: {error}")]
+        if "startup" in sections:
+            rows += startup_rows
+        if "load" in sections:
+            log.info("load: %d users", settings.users)
+            rows += load.measure(app.url, users=settings.users, tokens=settings.user_tokens,
+                                 timeout_s=settings.request_timeout_s)
+            rows.append(startup.memory_row(app, models, when="after the load rounds"))
+    return rows
 
-    def chat(message):
-        *_, reply = engine.chat(ChatRequest(message=message, decoding="beam", beam_width=4))
-        return reply
 
-    return {"chat_p50_ms": p50_ms(chat, messages), "chat_inputs": len(messages),
-            "fill_p50_ms": p50_ms(lambda sentence: engine.fill(sentence, 5), sentences),
-            "fill_inputs": len(sentences)}
+def engine_rows(settings: Settings, sections: set[str]) -> list[Row]:
+    """Generation and latency rows, measured in this process on the shipped models."""
+    import numpy as np
+
+    from benchmarks import generation, latency
+    from rnn_demo.engines import Engine
+
+    np.seterr(all="ignore")
+    engine = Engine(ASSETS)
+    rows = []
+    if "generation" in sections:
+        log.info("generation: %d tokens × %d", settings.tokens, settings.repeats)
+        rows += generation.measure(engine, model=settings.model, tokens=settings.tokens, repeats=settings.repeats)
+    if "latency" in sections:
+        log.info("latency: chat and fill")
+        rows += latency.measure(engine, count=settings.latency_inputs)
+    return rows
+
+
+def training_rows(settings: Settings, *, quick: bool) -> list[Row]:
+    from benchmarks import training_speed
+
+    log.info("training: %d steps after %d warm-up, %d repeats", settings.train_steps, settings.train_warmup,
+             settings.train_repeats)
+    return training_speed.measure(ASSETS, quick=quick, warmup=settings.train_warmup, steps=settings.train_steps,
+                                  repeats=settings.train_repeats, batch_size=settings.train_batch_size or None,
+                                  seq_len=settings.train_seq_len or None)
+
+
+def run(settings: Settings, sections: set[str], *, quick: bool) -> list[Row]:
+    """Every chosen section, the app first (so that this process is still small and idle while it starts)."""
+    rows = []
+    if sections & APP_SECTIONS:
+        rows += app_rows(settings, sections)
+    if sections & ENGINE_SECTIONS:
+        rows += engine_rows(settings, sections)
+    if "training" in sections:
+        rows += training_rows(settings, quick=quick)
+    return rows
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny settings for a smoke run (seconds per section)")
+    parser.add_argument("--only", action="append", choices=SECTIONS, help="run only this section (repeatable)")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results to FILE as JSON")
+    for field in fields(Settings):
+        parser.add_argument("--" + field.name.replace("_", "-"), type=type(field.default), default=None,
+                            dest=field.name, help=f"default {field.default} ({QUICK.get(field.name, field.default)} "
+                                                  f"with --quick)")
+    return parser
+
+
+def settings_from(args) -> Settings:
+    """Defaults, then `--quick`, then any flag given."""
+    settings = replace(Settings(), **QUICK) if args.quick else Settings()
+    given = {f.name: getattr(args, f.name) for f in fields(Settings) if getattr(args, f.name) is not None}
+    return replace(settings, **given)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", default="shakespeare-gru")
-    parser.add_argument("--tokens", type=int, default=500)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-
-    engine = Engine(ASSETS)
-    loaded = engine.language_model(args.model)
-    request = GenerationRequest(prompt="ROMEO:\n", model=args.model, max_tokens=args.tokens,
-                                temperature=0.8, seed=1)
-    prompt_ids = [BOS_ID] + engine.tokenizer.encode(request.prompt)
-    tutorial = [tutorial_loop(loaded.model, prompt_ids, args.tokens, 0.8) for _ in range(args.repeats)]
-    fast = [fast_path(engine, request) for _ in range(args.repeats)]
-    result = {
-        "model": args.model,
-        "tutorial_tokens_per_second": statistics.median(tutorial),
-        "fast_tokens_per_second": statistics.median(f[0] for f in fast),
-        "first_chunk_ms": 1000 * statistics.median(f[1] for f in fast),
-    }
-    result["speedup"] = result["fast_tokens_per_second"] / result["tutorial_tokens_per_second"]
-    try:
-        result.update(chat_and_fill(engine, count=20))
-    except CheckpointError as error:  # the table still reports generation
-        result["chat_and_fill"] = str(error)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # gradio_client logs every request
+    args = _parser().parse_args()
+    settings = settings_from(args)
+    sections = set(args.only or SECTIONS)
+    machine = Machine.here()
+    rows = run(settings, sections, quick=args.quick)
+    print(markdown(machine, rows))
     if args.json:
-        print(json.dumps(result))
-        return
-    print(f"| method ({args.model}, batch 1) | tokens/s | ratio |\n|---|---|---|")
-    print(f"| tutorial-style loop (one tf.function call per token) | {result['tutorial_tokens_per_second']:.0f} | 1.0 |")
-    print(f"| fast NumPy step, served path (sampling + detokenising) | {result['fast_tokens_per_second']:.0f} "
-          f"| {result['speedup']:.1f} |")
-    print(f"\n| latency | median | inputs |\n|---|---|---|")
-    print(f"| first streamed chunk (generate) | {result['first_chunk_ms']:.1f} ms | {args.repeats} |")
-    if "chat_and_fill" in result:
-        print(f"\nchat and fill not measured: {result['chat_and_fill']}")
-        return
-    print(f"| chat reply, beam 4 | {result['chat_p50_ms']:.0f} ms | {result['chat_inputs']} |")
-    print(f"| fill the blank, top 5 | {result['fill_p50_ms']:.0f} ms | {result['fill_inputs']} |")
+        write_json(args.json, machine, rows, {"quick": args.quick, "sections": sorted(sections), **asdict(settings)})
 
 
 if __name__ == "__main__":
-    np.seterr(all="ignore")
     main()

@@ -20,6 +20,7 @@ from .config import LIMITS, LanguageModelConfig, Seq2SeqConfig, TokenizerConfig,
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 RUNS = Path("runs")
+log = logging.getLogger("rnn_demo")
 
 
 class UsageError(Exception):
@@ -203,6 +204,8 @@ def _generate(args) -> dict:
     started = time.perf_counter()
     result = engine.generate(request)
     seconds = time.perf_counter() - started
+    if result.stop_reason == "deadline":
+        log.warning("stopped at the time limit (%g s) after %d tokens", engine.limits.deadline_s, result.tokens)
     return {"text": result.text, "tokens": result.tokens, "seconds": round(seconds, 4),
             "tokens_per_second": round(result.tokens / max(seconds, 1e-9), 1),
             "stopped": result.stop_reason}
@@ -229,15 +232,19 @@ def _chat(args) -> None:
                               beam_width=args.beam_width, length_penalty=args.length_penalty,
                               temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, seed=args.seed)
         *_, reply = engine.chat(request)
-        _emit({"reply": reply.text}, args.json, text_key="reply")
+        for note in reply.notes:
+            log.warning(note)
+        _emit({"reply": reply.text, "notes": reply.notes}, args.json, text_key="reply")
 
 
 def _fill(args) -> None:
     engine = _engine(args.assets)
     for sentence in _input_lines(args.input_file, args.sentence):
         result = engine.fill(sentence, args.top_k)
+        for note in result.notes:
+            log.warning(note)
         answer = {"candidates": [{"text": text, "probability": round(p, 4)} for text, p in result.candidates],
-                  "completed": result.completed, "not_sure": result.not_sure}
+                  "completed": result.completed, "not_sure": result.not_sure, "notes": result.notes}
         _emit(answer, args.json, text_key="completed")
 
 

@@ -91,10 +91,24 @@ def read_meta(directory: str | Path) -> dict:
             f"`{default_command(directory.name)}`"
         )
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        meta = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as error:
         raise CheckpointError(f"{path} is not valid JSON ({error}); re-create it with "
                               f"`{default_command(directory.name)}`") from None
+    _check_meta_shape(directory, meta)
+    return meta
+
+
+def _check_meta_shape(directory: Path, meta) -> None:
+    """Refuses a config.json that parses but is not a checkpoint's (a garbled or foreign file)."""
+    expected = {"family": str, "model": dict, "files": dict}
+    wrong = [key for key, kind in expected.items() if not isinstance(meta, dict) or not isinstance(meta.get(key), kind)]
+    if not wrong and WEIGHTS_FILE not in meta["files"]:
+        wrong = [f"files.{WEIGHTS_FILE}"]
+    if wrong:
+        raise CheckpointError(
+            f"{directory.name}/{CONFIG_FILE} is not a checkpoint description (bad or missing: {', '.join(wrong)}); "
+            f"re-create it with `{default_command(directory.name)}`")
 
 
 def default_command(name: str) -> str:
@@ -124,19 +138,33 @@ def verify(directory: str | Path, meta: dict, tokenizer: Tokenizer) -> None:
         )
 
 
-def load_checkpoint(directory: str | Path, tokenizer: Tokenizer) -> Checkpoint:
-    """Verifies, rebuilds from config.json in code, and loads the weights."""
+def load_checkpoint(directory: str | Path, tokenizer: Tokenizer, *, family: str | None = None) -> Checkpoint:
+    """Verifies, rebuilds from config.json in code, and loads the weights.
+
+    Args:
+        directory: the checkpoint folder.
+        tokenizer: the tokenizer the model must have been trained with.
+        family: if given, the model family the checkpoint must hold (e.g. "seq2seq").
+    """
     directory = Path(directory)
     meta = read_meta(directory)
     verify(directory, meta, tokenizer)
     families = _families()
-    if meta.get("family") not in families:
-        raise CheckpointError(f"checkpoint {directory.name!r} has unknown family {meta.get('family')!r}")
+    if meta["family"] not in families or family not in (None, meta["family"]):
+        wanted = f"a {family} model" if family else f"one of the families {', '.join(families)}"
+        raise CheckpointError(f"checkpoint {directory.name!r} holds a {meta['family']!r} model, not {wanted}; "
+                              f"re-create it with `{default_command(directory.name)}`")
     config_cls, build = families[meta["family"]]
-    model_config = config_module.from_dict(config_cls, meta["model"])
-    model = build(model_config)
+    try:
+        model_config = config_module.from_dict(config_cls, meta["model"])
+        model = build(model_config)
+    except (TypeError, ValueError) as error:  # a setting of the wrong type or out of range
+        raise CheckpointError(f"checkpoint {directory.name!r}: config.json describes no buildable model ({error}); "
+                              f"re-create it with `{default_command(directory.name)}`") from None
     try:
         model.load_weights(directory / WEIGHTS_FILE)
-    except (ValueError, OSError) as error:
-        raise CheckpointError(f"checkpoint {directory.name!r}: weights do not fit its config ({error})") from None
+    except (ValueError, OSError) as error:  # a truncated HDF5 file, or layers of other shapes
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"checkpoint {directory.name!r}: weights are unreadable or do not fit its config "
+                              f"({first_line}); re-create it with `{default_command(directory.name)}`") from None
     return Checkpoint(directory.name, model, model_config, meta)

@@ -24,9 +24,12 @@ LANGUAGE_MODELS = ("shakespeare-gru", "shakespeare-lstm")
 CHATBOT = "chatbot"
 BLANK_MODEL = "blank"
 ALL_MODELS = (*LANGUAGE_MODELS, CHATBOT, BLANK_MODEL)
+FAMILIES = {**{name: "language_model" for name in LANGUAGE_MODELS}, CHATBOT: "seq2seq", BLANK_MODEL: "seq2seq"}
 ALLOWED_CONTROL = {"\n", "\t"}
 TOP_PROBABILITIES = 5
 MAX_UTF8_BYTES = 4
+TOKENIZER_FILE = "tokenizer.model"
+TOKENIZER_COMMAND = "python -m rnn_demo train tokenizer"
 
 
 @dataclass(frozen=True)
@@ -108,23 +111,32 @@ class Engine:
 
     @property
     def tokenizer(self) -> Tokenizer:
+        """The shared tokenizer (CheckpointError, saying how to fix it, if missing or unreadable)."""
+        if self._tokenizer is not None:  # no lock once loaded: a model loading elsewhere must not stall streams
+            return self._tokenizer
         with self._lock:
             if self._tokenizer is None:
-                self._tokenizer = Tokenizer(self.assets / "tokenizer.model")
+                self._tokenizer = _open_tokenizer(self.assets / TOKENIZER_FILE)
             return self._tokenizer
 
     def _load(self, name: str) -> LoadedModel:
-        """A checkpoint and its fast NumPy step, loaded once (CheckpointError if unusable)."""
-        tokenizer = self.tokenizer
-        with self._lock:
-            if name not in self._models:
-                from .models.numpy_step import NumpyLanguageModel, NumpySeq2Seq
+        """A checkpoint and its fast NumPy step, loaded once (CheckpointError if unusable).
 
-                checkpoint = checkpoints.load_checkpoint(self.assets / name, tokenizer)
-                fast = NumpyLanguageModel if checkpoint.meta["family"] == "language_model" else NumpySeq2Seq
-                self._models[name] = LoadedModel(checkpoint, fast(checkpoint.model))
-                log.info("loaded %s", name)
-            return self._models[name]
+        A failure is remembered for `status` (so the page can say what is wrong) but not cached:
+        the next request tries again, so a repaired checkpoint works without a restart.
+        """
+        try:
+            tokenizer = self.tokenizer
+            with self._lock:
+                if name not in self._models:
+                    self._models[name] = _load_model(self.assets / name, tokenizer)
+                    log.info("loaded %s", name)
+        except checkpoints.CheckpointError as error:
+            self._errors[name] = str(error)
+            log.warning("%s: %s", name, error)
+            raise
+        self._errors.pop(name, None)
+        return self._models[name]
 
     def language_model(self, name: str) -> LoadedModel:
         """The named Shakespeare language model, loaded on first use."""
@@ -145,15 +157,25 @@ class Engine:
         for name in ALL_MODELS:
             try:
                 self._load(name)
-            except (checkpoints.CheckpointError, FileNotFoundError) as error:
-                self._errors[name] = str(error)
-                log.warning("%s: %s", name, error)
+            except checkpoints.CheckpointError:
+                pass  # recorded by _load for `status`
         return self.status()
 
     def status(self) -> dict[str, str]:
-        """For each model, without loading anything: "ready", "loading" or why it cannot load."""
-        return {name: "ready" if name in self._models else self._errors.get(name, "loading")
-                for name in ALL_MODELS}
+        """For each model, without loading any model: "ready", "loading" or why it cannot load."""
+        return {name: self._state(name) for name in ALL_MODELS}
+
+    def _state(self, name: str) -> str:
+        if name in self._models:
+            return "ready"
+        if name in self._errors:
+            return self._errors[name]
+        try:  # cheap checks only: the shared tokenizer, and whether config.json is there and reads
+            _ = self.tokenizer
+            checkpoints.read_meta(self.assets / name)
+        except checkpoints.CheckpointError as error:
+            return str(error)
+        return "loading"
 
     def validate_generation(self, request: GenerationRequest) -> GenerationRequest:
         """Checks every field against the limits; returns the request with clean numbers."""
@@ -223,6 +245,27 @@ class Engine:
         return {_readable_piece(self.tokenizer.piece(i)): float(probs[i]) for i in top if probs[i] > 0}
 
 
+def _open_tokenizer(path: Path) -> Tokenizer:
+    """The shared tokenizer, or CheckpointError saying what is wrong with its file and how to fix it."""
+    try:
+        return Tokenizer(path)
+    except FileNotFoundError as error:
+        raise checkpoints.CheckpointError(str(error)) from None
+    except (RuntimeError, OSError, KeyError) as error:  # SentencePiece refuses the file, or it lacks our symbols
+        raise checkpoints.CheckpointError(
+            f"tokenizer file {path.name} is unreadable or not this project's ({error}); restore it, or "
+            f"re-create it with `{TOKENIZER_COMMAND}` and then re-train every model") from None
+
+
+def _load_model(directory: Path, tokenizer: Tokenizer) -> LoadedModel:
+    """A verified checkpoint and its fast NumPy step."""
+    from .models.numpy_step import NumpyLanguageModel, NumpySeq2Seq
+
+    checkpoint = checkpoints.load_checkpoint(directory, tokenizer, family=FAMILIES[directory.name])
+    fast = NumpyLanguageModel if checkpoint.meta["family"] == "language_model" else NumpySeq2Seq
+    return LoadedModel(checkpoint, fast(checkpoint.model))
+
+
 def _readable_piece(piece: str) -> str:
     return piece.replace("\u2581", "␣").replace("\n", "⏎")
 
@@ -256,6 +299,7 @@ class ChatReply:
     reply_pieces: list[str] = field(default_factory=list)
     attention: np.ndarray | None = None  # (reply tokens, source tokens); rows sum to 1
     candidates: list[tuple[str, float]] = field(default_factory=list)  # beam n-best: (text, log p)
+    notes: list[str] = field(default_factory=list)  # what the model did not read, said to the user
 
 
 def message_text(message) -> str:
@@ -275,17 +319,18 @@ def _chat_validate(engine: "Engine", request: ChatRequest) -> tuple[ChatRequest,
     """Checks a chat request; returns it with clean numbers and the turns the model will read."""
     limits = engine.limits
     check_text("message", request.message, limits.max_message_chars)
-    if request.persona not in PERSONAS:
+    if not isinstance(request.persona, str) or request.persona not in PERSONAS:
         raise InputError(f"unknown persona {request.persona!r}; choose one of {', '.join(PERSONAS)}")
     if request.decoding not in DECODINGS:
         raise InputError(f"unknown decoding {request.decoding!r}; choose one of {', '.join(DECODINGS)}")
+    if not isinstance(request.history or (), (list, tuple)):
+        raise InputError("history must be a list of messages")
     history = list(request.history or ())
     if len(history) > limits.max_history_messages:
         raise InputError(f"history is too long: {len(history):,} messages, the limit is "
                          f"{limits.max_history_messages} (the model reads only the last {CONTEXT_TURNS} turns)")
-    turns = [message_text(entry) for entry in history[-(CONTEXT_TURNS - 1):]]
-    for turn in turns:
-        check_text("a history message", turn, limits.max_message_chars) if turn.strip() else None
+    turns = [_history_text(index, entry, limits.max_message_chars) for index, entry in enumerate(history)]
+    turns = turns[-(CONTEXT_TURNS - 1):]  # the model was trained on the message and the two turns before it
     clean = ChatRequest(
         message=request.message, history=tuple(history), persona=request.persona, decoding=request.decoding,
         beam_width=_number("beam width", request.beam_width, 1, limits.max_beam_width, integer=True),
@@ -298,6 +343,44 @@ def _chat_validate(engine: "Engine", request: ChatRequest) -> tuple[ChatRequest,
     return clean, [turn for turn in turns if turn.strip()] + [request.message]
 
 
+def _history_text(index: int, entry, max_chars: int) -> str:
+    """The text of history entry `index`, checked like a message (an empty reply is allowed)."""
+    text = message_text(entry)
+    if text.strip():
+        check_text(f"history message {index + 1}", text, max_chars)
+    return text
+
+
+def _context_note(tokenizer: Tokenizer, turns: list[str], max_source_tokens: int) -> str | None:
+    """What the encoder leaves out when the turns are longer than it reads (it keeps the newest tokens)."""
+    room = max_source_tokens - 1  # after the persona tag
+    message_tokens = len(tokenizer.encode(turns[-1]))
+    if message_tokens > room:
+        return (f"Your message is {message_tokens} tokens long and the chatbot reads only the last {room}: "
+                f"the start of your message was left out.")
+    if message_tokens + sum(len(tokenizer.encode(turn)) + 1 for turn in turns[:-1]) > room:  # + 1: <sep>
+        return (f"The chatbot reads only the last {room} tokens of the conversation: "
+                f"the start of the earlier turns was left out.")
+    return None
+
+
+def _cut_note(reason: str, tokens: int, deadline_s: float) -> str | None:
+    """Says why a reply ended before the model ended it; None when the model ended it."""
+    if reason == "deadline":
+        return f"The reply was cut at the time limit ({deadline_s:g} s), after {tokens} tokens."
+    if reason == "max_tokens":
+        return f"The reply was cut at the chatbot's length limit ({tokens} tokens)."
+    return None
+
+
+@dataclass
+class _Decoded:
+    tokens: list[int]
+    memory: tuple  # the encoder's output, reused for the attention map
+    candidates: list[tuple[str, float]]
+    stop_reason: str  # as in decoding.StopReason
+
+
 def _chat(engine: "Engine", request: ChatRequest) -> Iterator[ChatReply]:
     """Yields the reply as it grows (greedy, sample) or once (beam), the last one with attention."""
     request, turns = _chat_validate(engine, request)
@@ -307,34 +390,52 @@ def _chat(engine: "Engine", request: ChatRequest) -> Iterator[ChatReply]:
                                 max_source_tokens=config.max_source_tokens,
                                 max_target_tokens=config.max_target_tokens)
     if request.decoding == "beam":
-        hypotheses, memory = seq2seq_beam_search(
-            fast, source, start_id=BOS_ID, end_id=EOS_ID, beam_width=request.beam_width,
-            max_new_tokens=config.max_target_tokens, deadline_s=engine.limits.deadline_s,
-            length_penalty=request.length_penalty)
-        tokens = hypotheses[0].tokens if hypotheses else []
-        candidates = [(tokenizer.decode(h.tokens), h.log_prob) for h in hypotheses]
+        decoded = _chat_beam(engine, fast, source, request, config.max_target_tokens)
     else:
-        memory = fast.encode(source)
-        settings = SamplingSettings(request.temperature if request.decoding == "sample" else 0.0,
-                                    request.top_k, request.top_p)
-
-        def step(fed, state):
-            for token in fed:
-                logits, state, _ = fast.step(np.asarray([token]), state, memory)
-            return logits[0], state
-
-        tokens = []
-        for event in stream(step, memory[-1][None, :], [BOS_ID], choose=Sampler(settings, request.seed),
-                            max_new_tokens=config.max_target_tokens, deadline_s=engine.limits.deadline_s,
-                            stop_ids=[EOS_ID]):
-            tokens.append(event.token)
-            yield ChatReply(tokenizer.decode(tokens), done=False)
-        candidates = []
+        decoded = yield from _chat_stream(engine, fast, source, request, config.max_target_tokens)
+    tokens = decoded.tokens
+    notes = [_context_note(tokenizer, turns, config.max_source_tokens),
+             _cut_note(decoded.stop_reason, len(tokens), engine.limits.deadline_s)]
     yield ChatReply(
         text=tokenizer.decode(tokens), done=True,
         source_pieces=[_readable_piece(tokenizer.piece(i)) for i in source],
         reply_pieces=[_readable_piece(tokenizer.piece(i)) for i in tokens],
-        attention=attention_map(fast, memory, BOS_ID, tokens), candidates=candidates)
+        attention=attention_map(fast, decoded.memory, BOS_ID, tokens), candidates=decoded.candidates,
+        notes=[note for note in notes if note])
+
+
+def _chat_beam(engine: "Engine", fast, source: list[int], request: ChatRequest, max_tokens: int) -> _Decoded:
+    """The beam search's best reply and its n-best list."""
+    hypotheses, memory = seq2seq_beam_search(
+        fast, source, start_id=BOS_ID, end_id=EOS_ID, beam_width=request.beam_width,
+        max_new_tokens=max_tokens, deadline_s=engine.limits.deadline_s, length_penalty=request.length_penalty)
+    tokens = hypotheses[0].tokens if hypotheses else []
+    if hypotheses and hypotheses[0].finished:
+        reason = "stop_token"
+    else:  # the search returns unfinished hypotheses only when cut by the length limit or the clock
+        reason = "max_tokens" if len(tokens) >= max_tokens else "deadline"
+    candidates = [(engine.tokenizer.decode(h.tokens), h.log_prob) for h in hypotheses]
+    return _Decoded(tokens, memory, candidates, reason)
+
+
+def _chat_stream(engine: "Engine", fast, source: list[int], request: ChatRequest, max_tokens: int):
+    """Greedy or sampled decoding: yields the growing reply, then returns the whole `_Decoded`."""
+    memory = fast.encode(source)
+    settings = SamplingSettings(request.temperature if request.decoding == "sample" else 0.0,
+                                request.top_k, request.top_p)
+
+    def step(fed, state):
+        for token in fed:
+            logits, state, _ = fast.step(np.asarray([token]), state, memory)
+        return logits[0], state
+
+    tokens, stop = [], StopReason()
+    for event in stream(step, memory[-1][None, :], [BOS_ID], choose=Sampler(settings, request.seed),
+                        max_new_tokens=max_tokens, deadline_s=engine.limits.deadline_s, stop_ids=[EOS_ID],
+                        stop=stop):
+        tokens.append(event.token)
+        yield ChatReply(engine.tokenizer.decode(tokens), done=False)
+    return _Decoded(tokens, memory, [], stop.reason)
 
 
 FILL_BEAM_MIN = 8  # beams searched for a fill, at least, so that merged candidates are well ranked
@@ -351,6 +452,7 @@ class FillResult:
     right: str
     best_model_probability: float  # the model's own probability of the best filler (not normalised)
     not_sure: bool
+    notes: list[str] = field(default_factory=list)  # what the model did not read, said to the user
 
 
 def _fill(engine: "Engine", sentence, top_k) -> FillResult:
@@ -367,10 +469,14 @@ def _fill(engine: "Engine", sentence, top_k) -> FillResult:
     config, tokenizer = loaded.checkpoint.model_config, engine.tokenizer
     source, _ = blank_example(tokenizer, left, right, None, max_source_tokens=config.max_source_tokens,
                               max_target_tokens=config.max_target_tokens)
+    tokens = len(tokenizer.encode(left)) + len(tokenizer.encode(right))
+    kept = len(source) - 1  # without the <blank> symbol
+    notes = [f"The sentence is {tokens} tokens long and the model reads only the {kept} around the gap: "
+             f"its ends were left out."] if tokens > kept else []
     hypotheses, _ = seq2seq_beam_search(loaded.fast, source, start_id=BOS_ID, end_id=EOS_ID,
                                         beam_width=max(FILL_BEAM_MIN, top_k), max_new_tokens=config.max_target_tokens,
                                         deadline_s=limits.deadline_s, length_penalty=0.0)
     candidates, best = merge_candidates(
         [(tokenizer.decode(h.tokens), h.log_prob) for h in hypotheses if h.finished], top_k)
     completed = left + candidates[0][0] + right if candidates else sentence
-    return FillResult(candidates, completed, left, right, best, best < NOT_SURE_PROBABILITY)
+    return FillResult(candidates, completed, left, right, best, best < NOT_SURE_PROBABILITY, notes)

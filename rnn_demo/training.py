@@ -92,6 +92,13 @@ def initialise_from(model, source) -> None:
     model.projection.set_weights([root[:, None] * vt[:rank], bias])
 
 
+def _provenance(source) -> dict:
+    """What config.json records of the checkpoint a run started from (`--init-from`)."""
+    return {"checkpoint": source.name, "weights_sha256": source.meta.get("files"),
+            **{key: source.meta.get(key) for key in ("command", "created", "model", "training", "metrics", "data",
+                                                     "initialised_from")}}
+
+
 def _initial_checkpoint(training: TrainingConfig, tokenizer: Tokenizer):
     """The checkpoint named by `--init-from`, or None."""
     if not training.init_from:
@@ -166,11 +173,7 @@ def train_language_model(*, tokenizer: Tokenizer, model_config: LanguageModelCon
         "metrics": metrics,
     }
     if source is not None:
-        meta["initialised_from"] = {
-            "checkpoint": training.init_from, "command": source.meta.get("command"),
-            "model": source.meta.get("model"), "metrics": source.meta.get("metrics"),
-            "created": source.meta.get("created"),
-            "bits_per_char_at_start": start_metrics["bits_per_char"]}
+        meta["initialised_from"] = {**_provenance(source), "bits_per_char_at_start": start_metrics["bits_per_char"]}
     checkpoints.save_checkpoint(out_dir / name, model, family="language_model", model_config=model_config,
                                 tokenizer=tokenizer, meta=meta)
     log.info("held-out bits per char %.3f", metrics["bits_per_char"])
@@ -266,7 +269,7 @@ def capital_probe(tokenizer: Tokenizer, model_config, questions: int) -> Probe:
     from . import dialogues
     from .config import PERSONA_MODERN
 
-    chosen = _spread(dialogues.heldout_capital_questions(), questions)
+    chosen = _sample(dialogues.heldout_capital_questions(), questions, seed=0)  # every phrasing
 
     def measure(fast) -> float:
         return sum(dialogues.capital_answer_is_correct(
@@ -289,14 +292,16 @@ def _callbacks(training: TrainingConfig, *, quick: bool, run_dir: Path, extra=()
 
 
 def fit_seq2seq(model_config, training: TrainingConfig, train_pairs: list, validation_pairs: list, *,
-                quick: bool, run_dir: Path, heldout_pairs: list | None = None, extra_callbacks=()):
+                quick: bool, run_dir: Path, heldout_pairs: list | None = None, extra_callbacks=(),
+                initial=None):
     """Trains a seq2seq model with teacher forcing on (source ids, target ids) pairs.
 
     Args:
         validation_pairs: watched during training (early stopping, learning-rate decay).
         heldout_pairs: the pairs the reported held-out loss is measured on (default: the
             validation pairs).
-        extra_callbacks: more Keras callbacks, e.g. a `CapitalProbe`.
+        extra_callbacks: more Keras callbacks, e.g. a capital probe.
+        initial: a checkpoint of the same configuration whose weights start the run (`--init-from`).
 
     Returns:
         (the model with its best weights, training metrics including the held-out loss).
@@ -310,6 +315,10 @@ def fit_seq2seq(model_config, training: TrainingConfig, train_pairs: list, valid
     if training.steps_per_epoch:
         train_ds = train_ds.repeat()
     model = build_seq2seq(model_config)
+    if initial is not None:
+        if to_dict(initial.model_config) != to_dict(model_config):
+            raise ValueError(f"--init-from {training.init_from}: its model configuration differs from this run's")
+        model.set_weights(initial.model.get_weights())
     model.compile(optimizer=keras.optimizers.Adam(training.learning_rate, clipnorm=training.clipnorm),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
     time_limit, callbacks = _callbacks(training, quick=quick, run_dir=run_dir, extra=extra_callbacks)
@@ -345,19 +354,21 @@ def train_chatbot(*, tokenizer: Tokenizer, model_config, training: TrainingConfi
     if quick:
         validation_pairs = heldout_pairs = _spread(heldout_pairs, QUICK_VALIDATION_PAIRS)
     probe = [] if quick else [capital_probe(tokenizer, model_config, PROBE_QUESTIONS)]
+    initial = _initial_checkpoint(training, tokenizer)
     model, metrics = fit_seq2seq(model_config, training, train_pairs, validation_pairs, quick=quick,
-                                 run_dir=run_dir, heldout_pairs=heldout_pairs, extra_callbacks=probe)
+                                 run_dir=run_dir, heldout_pairs=heldout_pairs, extra_callbacks=probe,
+                                 initial=initial)
     metrics.update(evaluation.chatbot_metrics(NumpySeq2Seq(model), tokenizer, model_config,
                                               max_questions=QUICK_METRIC_QUESTIONS if quick else None))
     data = {"sources": dict(dialogues.summary()), "mix": CHATBOT_MIX, "quick": quick,
             "play_exchanges_sampled": CHATBOT_PLAY_EXCHANGES, "validation_per_source": CHATBOT_VALIDATION_PER_SOURCE,
             "heldout": "chat conversations by hash; capital phrasings listed in dialogues.py; validation plays"}
     return _save_seq2seq(out_dir / name, model, model_config, tokenizer, command=command, training=training,
-                         metrics=metrics, data=data)
+                         metrics=metrics, data=data, initial=initial)
 
 
 BLANK_MODEL = dict(max_target_tokens=12)
-BLANK_TRAINING = dict(batch_size=64, learning_rate=5e-3, epochs=100, patience=4, max_minutes=45.0,
+BLANK_TRAINING = dict(batch_size=64, learning_rate=5e-3, epochs=100, patience=4, max_minutes=32.0,
                       steps_per_epoch=300)
 # Facts must be memorised (246 countries, both directions: "___ is the capital of France",
 # "Paris is the capital of ___"), so they are repeated; every play sentence is kept once.
@@ -386,7 +397,7 @@ def capital_gap_probe(tokenizer: Tokenizer, model_config, gaps: int) -> Probe:
     """Top-1 accuracy on `gaps` held-out capital-fact gaps (the country or the capital missing)."""
     from . import blanks
 
-    chosen = _spread([b for b in blanks.fact_blanks("validation") if b.template.startswith("capital/")], gaps)
+    chosen = _sample([b for b in blanks.fact_blanks("validation") if b.template.startswith("capital/")], gaps, seed=0)
 
     def measure(fast) -> float:
         return sum(evaluation.rank_fillers(fast, tokenizer, model_config, b.left, b.right, top_k=1,
@@ -405,21 +416,24 @@ def train_blank(*, tokenizer: Tokenizer, model_config, training: TrainingConfig,
     validation_pairs = blank_pairs(tokenizer, model_config, "validation", mix=None, quick=quick,
                                    limits=BLANK_VALIDATION_PER_SOURCE)
     probe = [] if quick else [capital_gap_probe(tokenizer, model_config, PROBE_QUESTIONS)]
+    initial = _initial_checkpoint(training, tokenizer)
     model, metrics = fit_seq2seq(model_config, training, train_pairs, validation_pairs, quick=quick,
-                                 run_dir=run_dir, extra_callbacks=probe)
+                                 run_dir=run_dir, extra_callbacks=probe, initial=initial)
     metrics.update(evaluation.blank_metrics(NumpySeq2Seq(model), tokenizer, model_config,
                                             per_source=QUICK_METRIC_QUESTIONS if quick else None))
     data = {"sources": dict(blanks.summary()), "mix": BLANK_MIX, "quick": quick,
             "validation_per_source": BLANK_VALIDATION_PER_SOURCE,
             "heldout": "validation plays, held-out chat conversations, held-out fact templates (listed in blanks.py)"}
     return _save_seq2seq(out_dir / name, model, model_config, tokenizer, command=command, training=training,
-                         metrics=metrics, data=data)
+                         metrics=metrics, data=data, initial=initial)
 
 
 def _save_seq2seq(directory: Path, model, model_config, tokenizer: Tokenizer, *, command: str,
-                  training: TrainingConfig, metrics: dict, data: dict) -> dict:
+                  training: TrainingConfig, metrics: dict, data: dict, initial=None) -> dict:
     """Saves a trained seq2seq checkpoint with how it was made and measured; returns its config.json."""
     meta = {"command": command, "training": to_dict(training), "metrics": metrics, "data": data}
+    if initial is not None:
+        meta["initialised_from"] = _provenance(initial)
     checkpoints.save_checkpoint(directory, model, family="seq2seq", model_config=model_config,
                                 tokenizer=tokenizer, meta=meta)
     log.info("%s: %s", directory.name, {k: v for k, v in metrics.items() if isinstance(v, float)})

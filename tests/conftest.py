@@ -1,6 +1,9 @@
-"""Shared fixtures: the shipped tokenizer and tiny checkpoints trained once per test session."""
+"""Shared fixtures: the shipped tokenizer, tiny checkpoints trained once per test session, and a
+way to serve the app in-process."""
 import os
 import shutil
+import socket
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,3 +42,29 @@ def assets_copy(quick_assets, tmp_path) -> Path:
     copy = tmp_path / "assets"
     shutil.copytree(quick_assets, copy)
     return copy
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def _serve(engine, **build_options):
+    """The app of `engine`, launched in-process with the shipped serving options; yields the demo."""
+    from rnn_demo.ui import build_demo, launch_options
+
+    demo = build_demo(engine, **build_options)
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True,
+                **launch_options())
+    try:
+        yield demo
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="session")
+def serve_app():
+    """`with serve_app(engine) as demo:` serves the app at `demo.local_url` for the block's duration."""
+    return _serve

@@ -1,32 +1,24 @@
-"""The Gradio app launched in-process and called through its API with gradio_client."""
-import socket
+"""The Gradio app launched in-process and called through its API with gradio_client: limits on every
+argument, and the serving defaults (no uploads, no file access, no monitoring, REST behind the queue)."""
+from pathlib import Path
 
+import httpx
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from rnn_demo.engines import Engine
-from rnn_demo.ui import build_demo, launch_options
 
+ROOT = Path(__file__).resolve().parent.parent
 GOOD = dict(prompt="ROMEO:\n", model="shakespeare-gru", max_tokens=12, temperature=0.0, top_k=0,
             top_p=1.0, repetition_penalty=1.0, seed=0)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+HTTP_TIMEOUT_S = 10
 
 
 @pytest.fixture(scope="module")
-def client(quick_assets):
-    demo = build_demo(Engine(quick_assets))
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True,
-                **launch_options())
-    try:
+def client(quick_assets, serve_app):
+    with serve_app(Engine(quick_assets)) as demo:
         yield Client(demo.local_url, verbose=False)
-    finally:
-        demo.close()
 
 
 def call(client, **overrides):
@@ -50,22 +42,26 @@ def test_seeded_api_result_is_reproducible_and_models_differ(client):
     assert call(client, **sampled, model="shakespeare-lstm")[0] != first
 
 
-OUT_OF_RANGE = "must be between|less than minimum|greater than maximum"  # ours, or Gradio's own check
-
-
+# Every message names the argument: Gradio's own range and choice checks (which do not) are left to the engine.
 @pytest.mark.parametrize("overrides, message", [
-    (dict(prompt=""), "empty"),
-    (dict(prompt="   \n "), "empty"),
-    (dict(prompt="x" * 1_000_000), "too long"),
-    (dict(temperature=-1), OUT_OF_RANGE),
-    (dict(temperature=1e9), OUT_OF_RANGE),
-    (dict(max_tokens=10**9), OUT_OF_RANGE),
-    (dict(max_tokens=2.5), "whole number"),
-    (dict(top_p=0), OUT_OF_RANGE),
-    (dict(seed=-3), OUT_OF_RANGE),
-    (dict(seed=2**40), OUT_OF_RANGE),
-    (dict(model="gpt-5"), "not in the list of choices|unknown model"),
-    (dict(prompt="bad \x1b[31m escape"), "control character"),
+    (dict(prompt=""), "prompt is empty"),
+    (dict(prompt="   \n "), "prompt is empty"),
+    (dict(prompt="x" * 1_000_000), "prompt is too long: 1,000,000 characters, the limit is 2,000"),
+    (dict(prompt=42), "prompt must be text"),
+    (dict(prompt="bad \x1b[31m escape"), "prompt contains a control character \\(U\\+001B\\)"),
+    (dict(temperature=-1), "temperature must be between 0 and 5, not -1"),
+    (dict(temperature=1e9), "temperature must be between 0 and 5"),
+    (dict(temperature="hot"), "temperature must be a number, not str"),
+    (dict(max_tokens=10**9), "max tokens must be between 1 and 1000"),
+    (dict(max_tokens=2.5), "max tokens must be a whole number"),
+    (dict(max_tokens=None), "max tokens must be a number"),
+    (dict(top_k=-1), "top-k must be between 0 and 1000"),
+    (dict(top_p=0), "top-p must be between 0.01 and 1"),
+    (dict(repetition_penalty=10), "repetition penalty must be between 1 and 3"),
+    (dict(seed=-3), "seed must be between 0 and"),
+    (dict(seed=2**40), "seed must be between 0 and"),
+    (dict(seed=2.5), "seed must be a whole number"),
+    (dict(model="gpt-5"), "unknown model 'gpt-5'; choose one of shakespeare-gru, shakespeare-lstm"),
 ])
 def test_bad_input_gets_a_clear_error_and_the_app_keeps_answering(client, overrides, message):
     with pytest.raises(AppError, match=message):
@@ -87,13 +83,27 @@ def test_chat_over_several_turns_shows_attention(client):
     assert "<table>" in attention and "Attention" in attention
 
 
+def said(text: str, role: str = "user") -> dict:
+    """One history entry in Gradio's messages format."""
+    return {"role": role, "content": [{"type": "text", "text": text}]}
+
+
 @pytest.mark.parametrize("message, history, overrides, expected", [
-    ("", [], {}, "empty"),
-    ("x" * 1_000_000, [], {}, "too long"),
-    ("hi", [{"role": "user", "content": [{"type": "text", "text": "hi"}]}] * 10_000, {}, "history is too long"),
-    ("hi", [], dict(persona="pirate"), "not in the list of choices|unknown persona"),
-    ("hi", [], dict(beam_width=0), OUT_OF_RANGE),
-    ("hi", [], dict(beam_width=10**6), OUT_OF_RANGE),
+    ("", [], {}, "message is empty"),
+    ("x" * 1_000_000, [], {}, "message is too long: 1,000,000 characters, the limit is 1,000"),
+    ("hi\x00", [], {}, "message contains a control character"),
+    ("hi", [said("hi")] * 10_000, {}, "history is too long: 10,000 messages, the limit is 200"),
+    ("hi", [said("x" * 5_000)] + [said("ok")] * 5, {}, "history message 1 is too long"),
+    ("hi", [said("ok"), said("a\x07b", "assistant")], {}, "history message 2 contains a control character"),
+    ("hi", [42], {}, "history is not a list of chat messages"),
+    ("hi", "hello", {}, "history is not a list of chat messages"),
+    ("hi", [{"role": "user"}], {}, "history is not a list of chat messages \\(0.content: Field required\\)"),
+    ("hi", [], dict(persona="pirate"), "unknown persona 'pirate'; choose one of modern, shakespeare"),
+    ("hi", [], dict(decoding="telepathy"), "unknown decoding 'telepathy'"),
+    ("hi", [], dict(beam_width=0), "beam width must be between 1 and 8"),
+    ("hi", [], dict(beam_width=10**6), "beam width must be between 1 and 8"),
+    ("hi", [], dict(length_penalty=-1), "length penalty must be between 0 and 2"),
+    ("hi", [], dict(seed=1.5), "seed must be a whole number"),
 ])
 def test_bad_chat_input_gets_a_clear_error_and_the_app_keeps_answering(client, message, history, overrides,
                                                                        expected):
@@ -112,9 +122,12 @@ def test_fill_shows_candidates_and_the_completed_sentence(client):
 @pytest.mark.parametrize("sentence, top_k, expected", [
     ("no gap", 5, "no gap"),
     ("___ and ___", 5, "2 gaps"),
-    ("", 5, "empty"),
-    ("x" * 1_000_000, 5, "too long"),
-    ("Paris is the capital of ___.", 10**6, OUT_OF_RANGE),
+    ("", 5, "sentence is empty"),
+    ("x" * 1_000_000, 5, "sentence is too long: 1,000,000 characters, the limit is 500"),
+    ("Paris\x1b is the capital of ___.", 5, "sentence contains a control character"),
+    ("Paris is the capital of ___.", 10**6, "top-k must be between 1 and 10"),
+    ("Paris is the capital of ___.", 0, "top-k must be between 1 and 10"),
+    ("Paris is the capital of ___.", 2.5, "top-k must be a whole number"),
 ])
 def test_bad_fill_input_gets_a_clear_error(client, sentence, top_k, expected):
     with pytest.raises(AppError, match=expected):
@@ -122,12 +135,43 @@ def test_bad_fill_input_gets_a_clear_error(client, sentence, top_k, expected):
     assert client.predict("Paris is the capital of ___.", 3, api_name="/fill")[0]["confidences"]
 
 
-@pytest.mark.parametrize("path", ["gradio_api/file=../app.py", "gradio_api/file=/etc/passwd",
-                                  "file=/etc/passwd", "gradio_api/file=assets/tokenizer.model",
-                                  "monitoring"])
-def test_no_file_access_beyond_the_app(client, path):
-    import httpx
+def test_what_the_chatbot_does_not_read_is_said(client):
+    _, attention, _ = client.predict("word " * 150, [], **CHAT, api_name="/chat")
+    assert "the chatbot reads only the last 47" in attention and "the start of your message was left out" in attention
 
-    response = httpx.get(client.src.rstrip("/") + "/" + path, timeout=10)
+
+def test_what_the_gap_filler_does_not_read_is_said(client):
+    sentence = "word " * 60 + "___" + " more" * 30  # under the 500-character limit, over the model's 48 tokens
+    _, _, note = client.predict(sentence, 3, api_name="/fill")
+    assert "its ends were left out" in note
+
+
+@pytest.mark.parametrize("path", ["gradio_api/file=../app.py", "gradio_api/file=..%2Fapp.py",
+                                  "gradio_api/file=/etc/passwd", "gradio_api/file=%2Fetc%2Fpasswd",
+                                  "gradio_api/file=../../../../etc/passwd", f"gradio_api/file={ROOT / 'app.py'}",
+                                  "file=/etc/passwd", "gradio_api/file=assets/tokenizer.model"])
+def test_no_file_access_beyond_the_app(client, path):
+    response = httpx.get(client.src.rstrip("/") + "/" + path, timeout=HTTP_TIMEOUT_S)
     assert 400 <= response.status_code < 500
     assert "root:" not in response.text and "import" not in response.text
+
+
+@pytest.mark.parametrize("path", ["monitoring", "monitoring/summary", "monitoring/any-key"])
+def test_the_monitoring_dashboard_is_off(client, path):
+    response = httpx.get(client.src.rstrip("/") + "/" + path, timeout=HTTP_TIMEOUT_S, follow_redirects=False)
+    assert response.status_code == 403 and "Monitoring is not enabled" in response.text
+
+
+@pytest.mark.parametrize("size", [1, 2 * 1024 * 1024])
+def test_uploads_are_refused(client, size):
+    response = httpx.post(client.src.rstrip("/") + "/gradio_api/upload", timeout=HTTP_TIMEOUT_S,
+                          files={"files": ("note.txt", b"x" * size)})
+    assert response.status_code == 413
+
+
+def test_rest_callers_go_through_the_queue(client):
+    base, data = client.src.rstrip("/"), {"data": list(GOOD.values())}
+    direct = httpx.post(base + "/gradio_api/run/generate", json=data, timeout=HTTP_TIMEOUT_S)
+    assert direct.status_code == 404 and "join the queue" in direct.text
+    queued = httpx.post(base + "/gradio_api/call/generate", json=data, timeout=HTTP_TIMEOUT_S)
+    assert queued.status_code == 200 and queued.json()["event_id"]

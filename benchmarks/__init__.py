@@ -1,0 +1,1 @@
+"""Speed, start-up, load and training-throughput benchmarks (run with `python benchmarks/run.py`)."""

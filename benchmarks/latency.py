@@ -1,0 +1,90 @@
+"""Chat and fill-the-blank latency: medians over held-out inputs, through the engine's plain calls."""
+from __future__ import annotations
+
+import statistics
+import time
+
+from benchmarks.report import Row, at_most
+
+MAX_CHAT_P50_MS = 300.0
+MAX_FILL_P50_MS = 150.0
+CHAT_BEAM_WIDTH = 4
+FILL_TOP_K = 5
+CAPITAL_QUESTION_STRIDE = 37  # spread the inputs over the held-out sets instead of taking their first rows
+CHAT_MESSAGE_STRIDE = 7
+FACT_GAP_STRIDE = 29
+CHAT_GAP_STRIDE = 11
+
+
+def p50_ms(call, inputs: list) -> float:
+    """Median wall-clock milliseconds of `call(x)` over `inputs` (after one warm-up call)."""
+    call(inputs[0])
+    times = []
+    for item in inputs:
+        started = time.perf_counter()
+        call(item)
+        times.append(1000 * (time.perf_counter() - started))
+    return statistics.median(times)
+
+
+def chat_messages(count: int) -> list[str]:
+    """`count` held-out capital questions and `count` held-out chat messages."""
+    from rnn_demo import dialogues
+
+    questions = [question for question, _ in dialogues.heldout_capital_questions()[::CAPITAL_QUESTION_STRIDE]]
+    messages = [exchange.context[-1] for exchange in dialogues.chat_exchanges("validation")[::CHAT_MESSAGE_STRIDE]]
+    return questions[:count] + messages[:count]
+
+
+def gap_sentences(count: int) -> list[str]:
+    """`count` held-out fact gaps and `count` held-out chat gaps, written with `___`."""
+    from rnn_demo import blanks
+
+    facts = blanks.blanks_of("facts", "validation")[::FACT_GAP_STRIDE][:count]
+    chat = blanks.blanks_of("chat", "validation")[::CHAT_GAP_STRIDE][:count]
+    return [blank.left + "___" + blank.right for blank in (*facts, *chat)]
+
+
+def _not_measured(measure: str, method: str, unit: str, budget: str, error: Exception) -> Row:
+    return Row(measure, method, None, unit, budget=budget, note=f"not measured: {error}")
+
+
+def chat_row(engine, *, count: int) -> Row:
+    """p50 of a complete beam-4 chat reply (a reply is at most the decoder's 32 tokens)."""
+    from rnn_demo.checkpoints import CheckpointError
+    from rnn_demo.engines import ChatRequest
+
+    measure, method, budget = "chat reply", f"engine.chat, beam {CHAT_BEAM_WIDTH}", f"p50 ≤ {MAX_CHAT_P50_MS:g} ms"
+    try:
+        engine.chatbot()
+    except CheckpointError as error:
+        return _not_measured(measure, method, "ms", budget, error)
+
+    def chat(message: str) -> None:
+        for _ in engine.chat(ChatRequest(message=message, decoding="beam", beam_width=CHAT_BEAM_WIDTH)):
+            pass
+
+    messages = chat_messages(count)
+    value = p50_ms(chat, messages)
+    return Row(measure, f"{method}, p50 of {len(messages)} held-out messages", value, "ms", budget=budget,
+               met=at_most(value, MAX_CHAT_P50_MS))
+
+
+def fill_row(engine, *, count: int) -> Row:
+    """p50 of a top-5 fill of one gap."""
+    from rnn_demo.checkpoints import CheckpointError
+
+    measure, method, budget = "fill the blank", f"engine.fill, top {FILL_TOP_K}", f"p50 ≤ {MAX_FILL_P50_MS:g} ms"
+    try:
+        engine.blank_model()
+    except CheckpointError as error:
+        return _not_measured(measure, method, "ms", budget, error)
+    sentences = gap_sentences(count)
+    value = p50_ms(lambda sentence: engine.fill(sentence, FILL_TOP_K), sentences)
+    return Row(measure, f"{method}, p50 of {len(sentences)} held-out gaps", value, "ms", budget=budget,
+               met=at_most(value, MAX_FILL_P50_MS))
+
+
+def measure(engine, *, count: int) -> list[Row]:
+    """Chat and fill rows; `count` inputs of each kind (so 2 × `count` per row)."""
+    return [chat_row(engine, count=count), fill_row(engine, count=count)]

@@ -1,0 +1,314 @@
+"""Faults: damaged checkpoints, crashing requests, clients that leave, a full queue, the clock.
+
+Whatever breaks, the app keeps serving: the affected tab says what is wrong and the command that
+fixes it, the other tabs answer, and a crash inside one request touches no other.
+"""
+import json
+import shutil
+import threading
+import time
+from dataclasses import replace
+
+import httpx
+import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AppError
+from gradio_client.utils import QueueError
+
+from rnn_demo import ui
+from rnn_demo.checkpoints import WEIGHTS_FILE, CheckpointError
+from rnn_demo.config import LIMITS
+from rnn_demo.engines import Engine, GenerationRequest
+from rnn_demo.tokenizer import sha256_file
+
+GENERATE = dict(prompt="ROMEO:\n", model="shakespeare-gru", max_tokens=12, temperature=0.0, top_k=0, top_p=1.0,
+                repetition_penalty=1.0, seed=0)
+CHAT = dict(persona="modern", decoding="greedy", beam_width=4, length_penalty=0.6, temperature=0.8, top_k=0,
+            top_p=1.0, seed=0)
+FILL = ("Paris is the capital of ___.", 3)
+WAIT_S = 30  # the most any condition below may take; far above what it needs
+LONG_STREAM = 1_000  # tokens asked for by streams that the tests stop early
+FAIL_AFTER = 3  # chunks a broken stream yields before it raises
+
+
+def wait_for(condition, timeout_s: float = WAIT_S) -> None:
+    """Polls `condition` until it holds; fails the test if it never does."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.01)
+
+
+def queue_size(demo) -> int:
+    """Requests waiting in the app's queue (not those running), from its public status route."""
+    return httpx.get(demo.local_url + "gradio_api/queue/status", timeout=WAIT_S).json()["queue_size"]
+
+
+def generate(client, **overrides):
+    return client.predict(**{**GENERATE, **overrides}, api_name="/generate")
+
+
+def chat(client):
+    return client.predict("Hello", [], **CHAT, api_name="/chat")
+
+
+def fill(client):
+    return client.predict(*FILL, api_name="/fill")
+
+
+# --- damaged assets -------------------------------------------------------------------------
+
+
+def _rewrite_config(directory, change) -> None:
+    path = directory / "config.json"
+    meta = json.loads(path.read_text())
+    change(meta)
+    path.write_text(json.dumps(meta))
+
+
+def _truncate(path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _truncate_keeping_hash(directory) -> None:
+    """A truncated weights file whose sha256 in config.json was updated too: only h5py can tell."""
+    _truncate(directory / WEIGHTS_FILE)
+    _rewrite_config(directory, lambda meta: meta["files"].update({WEIGHTS_FILE: sha256_file(directory / WEIGHTS_FILE)}))
+
+
+# name: (how the `blank` checkpoint is damaged, what the fill tab then says)
+BLANK_DAMAGES = {
+    "missing checkpoint": (shutil.rmtree, r"checkpoint 'blank' is missing"),
+    "missing weights": (lambda d: (d / WEIGHTS_FILE).unlink(), "lacks model.weights.h5"),
+    "truncated weights": (lambda d: _truncate(d / WEIGHTS_FILE), "is corrupted: model.weights.h5 does not match"),
+    "truncated weights, hash updated": (_truncate_keeping_hash, "weights are unreadable"),
+    "wrong sha256": (lambda d: _rewrite_config(d, lambda m: m["files"].update({WEIGHTS_FILE: "0" * 64})),
+                     "is corrupted"),
+    "config.json not JSON": (lambda d: (d / "config.json").write_bytes(b"\x00garbage{"), "is not valid JSON"),
+    "config.json of something else": (lambda d: (d / "config.json").write_text('["not", "a", "checkpoint"]'),
+                                      "is not a checkpoint description"),
+    "config.json with a bad setting": (lambda d: _rewrite_config(d, lambda m: m["model"].update(decoder_units="many")),
+                                       "describes no buildable model"),
+    "config.json of another family": (lambda d: _rewrite_config(d, lambda m: m.update(family="language_model")),
+                                      "holds a 'language_model' model, not a seq2seq model"),
+}
+FIX_BLANK = "python -m rnn_demo train blank"
+
+
+@pytest.mark.parametrize("damage", BLANK_DAMAGES)
+def test_a_damaged_checkpoint_is_explained_on_its_tab_and_the_other_tabs_work(assets_copy, serve_app, damage):
+    corrupt, expected = BLANK_DAMAGES[damage]
+    corrupt(assets_copy / "blank")
+    engine = Engine(assets_copy)
+    with serve_app(engine) as demo:
+        client = Client(demo.local_url, verbose=False)
+        with pytest.raises(AppError, match=expected) as refused:
+            fill(client)
+        assert FIX_BLANK in str(refused.value)
+        assert generate(client)[0].startswith("ROMEO:\n")
+        assert chat(client)[0][-1]["role"] == "assistant"
+    notices = ui.tab_notices(engine)
+    assert FIX_BLANK in notices["fill"] and not notices["shakespeare"] and not notices["chatbot"]
+
+
+def test_a_repaired_checkpoint_works_without_a_restart(assets_copy, quick_assets, serve_app):
+    _truncate(assets_copy / "blank" / WEIGHTS_FILE)
+    engine = Engine(assets_copy)
+    with serve_app(engine) as demo:
+        client = Client(demo.local_url, verbose=False)
+        with pytest.raises(AppError, match="corrupted"):
+            fill(client)
+        shutil.copy(quick_assets / "blank" / WEIGHTS_FILE, assets_copy / "blank" / WEIGHTS_FILE)
+        assert fill(client)[0]["confidences"]
+    assert ui.tab_notices(engine)["fill"] == ""
+
+
+def test_a_damaged_language_model_leaves_the_other_one_working(assets_copy, serve_app):
+    _truncate(assets_copy / "shakespeare-lstm" / WEIGHTS_FILE)
+    engine = Engine(assets_copy)
+    with serve_app(engine) as demo:
+        client = Client(demo.local_url, verbose=False)
+        with pytest.raises(AppError, match="shakespeare-lstm.*python -m rnn_demo train shakespeare"):
+            generate(client, model="shakespeare-lstm")
+        assert generate(client, model="shakespeare-gru")[0].startswith("ROMEO:\n")
+    assert "shakespeare-lstm" in ui.tab_notices(engine)["shakespeare"]
+
+
+# name: (how the shared tokenizer is damaged, what every tab then says)
+TOKENIZER_DAMAGES = {
+    "missing tokenizer": (lambda path: path.unlink(), "tokenizer file .* is missing"),
+    "truncated tokenizer": (_truncate, "tokenizer file tokenizer.model is unreadable"),
+}
+
+
+@pytest.mark.parametrize("damage", TOKENIZER_DAMAGES)
+def test_a_damaged_tokenizer_is_explained_and_the_server_keeps_serving(assets_copy, serve_app, damage):
+    corrupt, expected = TOKENIZER_DAMAGES[damage]
+    corrupt(assets_copy / "tokenizer.model")
+    engine = Engine(assets_copy)
+    with serve_app(engine) as demo:
+        client = Client(demo.local_url, verbose=False)
+        for call in (generate, chat, fill):
+            with pytest.raises(AppError, match=expected) as refused:
+                call(client)
+            assert "python -m rnn_demo train tokenizer" in str(refused.value)
+    assert all("python -m rnn_demo train tokenizer" in notice for notice in ui.tab_notices(engine).values())
+
+
+def test_a_garbled_config_never_reaches_the_user_as_a_python_error(assets_copy):
+    (assets_copy / "chatbot" / "config.json").write_text('{"family": "seq2seq", "model": [], "files": {}}')
+    with pytest.raises(CheckpointError, match="not a checkpoint description .*model.*python -m rnn_demo train chatbot"):
+        Engine(assets_copy).chatbot()
+
+
+# --- crashes, clients that leave, a full queue ------------------------------------------------
+
+
+class InstrumentedEngine(Engine):
+    """An engine whose streams count their chunks, record how they end, and can be held, slowed or broken."""
+
+    def __init__(self, assets):
+        super().__init__(assets)
+        self.started = 0  # streams begun
+        self.chunks = 0  # chunks yielded by the last stream
+        self.ended = threading.Event()  # the last stream ended
+        self.how = None  # how it ended: "finished", "closed" or "failed"
+        self.gate = threading.Event()  # streams wait here before their first token
+        self.gate.set()
+        self.chunk_delay_s = 0.0  # makes a long stream last (the tests stop it with a counter, not a clock)
+        self.fail_seed: int | None = None  # streams of this seed raise RuntimeError after FAIL_AFTER chunks
+
+    def stream(self, request, **kwargs):
+        self.chunks, self.how = 0, None
+        self.ended.clear()
+        self.started += 1
+        assert self.gate.wait(WAIT_S)
+        try:
+            for chunk in super().stream(request, **kwargs):
+                if request.seed == self.fail_seed and self.chunks >= FAIL_AFTER:
+                    raise RuntimeError("secret detail: /srv/models/lm.h5 failed at 0x7f3a")
+                self.chunks += 1
+                time.sleep(self.chunk_delay_s)
+                yield chunk
+            self.how = "finished"
+        except GeneratorExit:
+            self.how = "closed"
+            raise
+        except RuntimeError:
+            self.how = "failed"
+            raise
+        finally:
+            self.ended.set()
+
+
+@pytest.fixture(scope="module")
+def instrumented(quick_assets):
+    return InstrumentedEngine(quick_assets)
+
+
+@pytest.fixture(scope="module")
+def instrumented_client(instrumented, serve_app):
+    with serve_app(instrumented) as demo:
+        yield Client(demo.local_url, verbose=False)
+
+
+@pytest.fixture(autouse=True)
+def _reset(request):
+    """Puts the shared instrumented engine back in its normal state after each test that used it."""
+    yield
+    if "instrumented" in request.fixturenames:
+        engine = request.getfixturevalue("instrumented")
+        engine.gate.set()
+        engine.chunk_delay_s, engine.fail_seed = 0.0, None
+
+
+def test_an_unexpected_exception_reaches_the_user_as_a_generic_message(instrumented, instrumented_client,
+                                                                      monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret detail: /srv/models/blank.h5 failed at 0x7f3a")
+
+    monkeypatch.setattr(instrumented, "fill", broken)
+    with pytest.raises(AppError) as refused:
+        fill(instrumented_client)
+    assert str(refused.value) == ui.INTERNAL_ERROR and "secret" not in str(refused.value)
+    logged = [record for record in caplog.records if record.exc_info and "secret" in str(record.exc_info[1])]
+    assert logged and logged[0].name == "rnn_demo.ui"  # the traceback goes to the log, not to the user
+    monkeypatch.undo()
+    assert fill(instrumented_client)[0]["confidences"]
+    assert generate(instrumented_client)[0].startswith("ROMEO:\n")
+
+
+def test_a_crash_inside_one_stream_leaves_another_stream_and_the_server_untouched(instrumented,
+                                                                                  instrumented_client):
+    instrumented.gate.clear()  # hold both streams before their first token, so that they run side by side
+    instrumented.fail_seed = 1
+    started = instrumented.started
+    healthy = instrumented_client.submit(**{**GENERATE, "max_tokens": 40}, api_name="/generate")
+    broken = instrumented_client.submit(**{**GENERATE, "max_tokens": 40, "seed": 1}, api_name="/generate")
+    wait_for(lambda: instrumented.started == started + 2)
+    instrumented.gate.set()
+    with pytest.raises(AppError) as crashed:
+        broken.result(timeout=WAIT_S)
+    assert str(crashed.value) == ui.INTERNAL_ERROR
+    text, _ = healthy.result(timeout=WAIT_S)
+    assert text.startswith("ROMEO:\n") and len(text) > len("ROMEO:\n")
+    assert generate(instrumented_client)[0].startswith("ROMEO:\n")
+
+
+def test_a_client_that_cancels_stops_its_generation_within_one_chunk(instrumented, instrumented_client,
+                                                                     monkeypatch):
+    monkeypatch.setattr(ui, "STREAM_INTERVAL_S", 0.0)  # every engine chunk is sent: one chunk = one token
+    instrumented.chunk_delay_s = 0.005  # LONG_STREAM tokens would take ≥ 5 s
+    started = instrumented.started
+    job = instrumented_client.submit(**{**GENERATE, "max_tokens": LONG_STREAM, "temperature": 1.0},
+                                     api_name="/generate")
+    wait_for(lambda: instrumented.started > started and instrumented.chunks >= 5)
+    job.cancel()  # returns when the server has handled the cancel
+    # Gradio finishes the chunk in progress, then closes the handler, which closes the engine's stream.
+    assert instrumented.ended.is_set() and instrumented.how == "closed"
+    assert instrumented.chunks < LONG_STREAM
+    assert generate(instrumented_client)[0].startswith("ROMEO:\n")
+
+
+def test_a_full_queue_refuses_new_work_at_once_with_a_clear_message(quick_assets, serve_app):
+    engine = InstrumentedEngine(quick_assets)
+    engine.gate.clear()  # every stream waits before its first token until the test opens the gate
+    with serve_app(engine, queue_size=1) as demo:
+        client = Client(demo.local_url, verbose=False)
+        running = []
+        for count in range(1, ui.CONCURRENCY + 1):  # one by one: a request waits in the queue until it runs
+            running.append(client.submit(**GENERATE, api_name="/generate"))
+            wait_for(lambda count=count: engine.started == count)
+        waiting = client.submit(**GENERATE, api_name="/generate")
+        wait_for(lambda: queue_size(demo) == 1)  # the one place in the queue is taken
+        with pytest.raises(QueueError, match="Queue is full"):
+            client.submit(**GENERATE, api_name="/generate").result(timeout=WAIT_S)
+        assert engine.started == ui.CONCURRENCY  # refused while the others were still held
+        engine.gate.set()
+        for job in [*running, waiting]:
+            assert job.result(timeout=WAIT_S)[0].startswith("ROMEO:\n")
+        assert generate(client)[0].startswith("ROMEO:\n")
+
+
+# --- the clock --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hasty(quick_assets):
+    """An engine whose every generation is already past its deadline."""
+    return Engine(quick_assets, limits=replace(LIMITS, deadline_s=0.0))
+
+
+def test_generation_stops_at_its_deadline_and_says_so(hasty):
+    result = hasty.generate(GenerationRequest(prompt="ROMEO:\n", max_tokens=LONG_STREAM))
+    assert result.stop_reason == "deadline" and result.tokens == 0
+    with pytest.warns(UserWarning, match=r"Stopped at the time limit \(0 s\) after 0 tokens"):
+        list(ui.make_generate(hasty)(*GENERATE.values()))
+
+
+@pytest.mark.parametrize("decoding", ["beam", "greedy"])
+def test_a_chat_reply_cut_by_the_deadline_says_so(hasty, decoding):
+    from rnn_demo.engines import ChatRequest
+
+    *_, reply = hasty.chat(ChatRequest("Hello", decoding=decoding))
+    assert reply.text == "" and reply.notes == ["The reply was cut at the time limit (0 s), after 0 tokens."]
