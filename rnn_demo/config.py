@@ -71,6 +71,7 @@ class TrainingConfig:
     clipnorm: float = 1.0
     epochs: int = 100
     patience: int = 3
+    lr_patience: int = 1  # epochs without a better validation loss before the learning rate halves
     max_minutes: float = 28.0
     steps_per_epoch: int | None = 150  # a short "epoch" between validations; None = one pass
     validation_steps: int | None = None

@@ -4,8 +4,6 @@ Screenshots of what the browser showed go to test-artifacts/browser/.
 """
 import re
 import shutil
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,8 @@ from playwright.sync_api import Page, expect, sync_playwright
 from rnn_demo import ui
 from rnn_demo.config import LIMITS
 from rnn_demo.engines import Engine
+
+from recording_engine import RecordingEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "test-artifacts" / "browser"
@@ -25,31 +25,6 @@ WAIT_S = TIMEOUT_MS / 1000
 VIEWPORT = {"width": 1280, "height": 1000}
 CHUNK_DELAY_S = 0.003  # per token: 200 tokens last ≥ 0.6 s, so the page shows the text grow
 STOP_CHUNK_DELAY_S = 0.02  # per token, while a test presses Stop: 200 tokens would last ≥ 4 s
-
-
-class WatchedEngine(Engine):
-    """An engine whose streams can be slowed, and which records how its last stream went."""
-
-    def __init__(self, assets):
-        super().__init__(assets)
-        self.chunk_delay_s = CHUNK_DELAY_S
-        self.tokens, self.last_text, self.how = 0, "", None
-        self.ended = threading.Event()
-
-    def stream(self, request, **kwargs):
-        self.tokens, self.how = 0, None
-        self.ended.clear()
-        try:
-            for chunk in super().stream(request, **kwargs):
-                self.tokens, self.last_text = chunk.tokens, chunk.text
-                time.sleep(self.chunk_delay_s)
-                yield chunk
-            self.how = "finished"
-        except GeneratorExit:
-            self.how = "closed"
-            raise
-        finally:
-            self.ended.set()
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +40,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def engine(quick_assets):
-    return WatchedEngine(quick_assets)
+    return RecordingEngine(quick_assets, chunk_delay_s=CHUNK_DELAY_S)
 
 
 @pytest.fixture(scope="module")

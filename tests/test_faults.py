@@ -5,8 +5,8 @@ fixes it, the other tabs answer, and a crash inside one request touches no other
 """
 import json
 import shutil
-import threading
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 
 import httpx
@@ -21,6 +21,8 @@ from rnn_demo.config import LIMITS
 from rnn_demo.engines import Engine, GenerationRequest
 from rnn_demo.tokenizer import sha256_file
 
+from recording_engine import RecordingEngine
+
 GENERATE = dict(prompt="ROMEO:\n", model="shakespeare-gru", max_tokens=12, temperature=0.0, top_k=0, top_p=1.0,
                 repetition_penalty=1.0, seed=0)
 CHAT = dict(persona="modern", decoding="greedy", beam_width=4, length_penalty=0.6, temperature=0.8, top_k=0,
@@ -28,7 +30,6 @@ CHAT = dict(persona="modern", decoding="greedy", beam_width=4, length_penalty=0.
 FILL = ("Paris is the capital of ___.", 3)
 WAIT_S = 30  # the most any condition below may take; far above what it needs
 LONG_STREAM = 1_000  # tokens asked for by streams that the tests stop early
-FAIL_AFTER = 3  # chunks a broken stream yields before it raises
 
 
 def wait_for(condition, timeout_s: float = WAIT_S) -> None:
@@ -54,6 +55,14 @@ def chat(client):
 
 def fill(client):
     return client.predict(*FILL, api_name="/fill")
+
+
+@contextmanager
+def serving(serve_app, assets):
+    """Serves a plain `Engine` of `assets` in-process; yields the engine and a client of the app."""
+    engine = Engine(assets)
+    with serve_app(engine) as demo:
+        yield engine, Client(demo.local_url, verbose=False)
 
 
 # --- damaged assets -------------------------------------------------------------------------
@@ -99,9 +108,7 @@ FIX_BLANK = "python -m rnn_demo train blank"
 def test_a_damaged_checkpoint_is_explained_on_its_tab_and_the_other_tabs_work(assets_copy, serve_app, damage):
     corrupt, expected = BLANK_DAMAGES[damage]
     corrupt(assets_copy / "blank")
-    engine = Engine(assets_copy)
-    with serve_app(engine) as demo:
-        client = Client(demo.local_url, verbose=False)
+    with serving(serve_app, assets_copy) as (engine, client):
         with pytest.raises(AppError, match=expected) as refused:
             fill(client)
         assert FIX_BLANK in str(refused.value)
@@ -113,9 +120,7 @@ def test_a_damaged_checkpoint_is_explained_on_its_tab_and_the_other_tabs_work(as
 
 def test_a_repaired_checkpoint_works_without_a_restart(assets_copy, quick_assets, serve_app):
     _truncate(assets_copy / "blank" / WEIGHTS_FILE)
-    engine = Engine(assets_copy)
-    with serve_app(engine) as demo:
-        client = Client(demo.local_url, verbose=False)
+    with serving(serve_app, assets_copy) as (engine, client):
         with pytest.raises(AppError, match="corrupted"):
             fill(client)
         shutil.copy(quick_assets / "blank" / WEIGHTS_FILE, assets_copy / "blank" / WEIGHTS_FILE)
@@ -125,9 +130,7 @@ def test_a_repaired_checkpoint_works_without_a_restart(assets_copy, quick_assets
 
 def test_a_damaged_language_model_leaves_the_other_one_working(assets_copy, serve_app):
     _truncate(assets_copy / "shakespeare-lstm" / WEIGHTS_FILE)
-    engine = Engine(assets_copy)
-    with serve_app(engine) as demo:
-        client = Client(demo.local_url, verbose=False)
+    with serving(serve_app, assets_copy) as (engine, client):
         with pytest.raises(AppError, match="shakespeare-lstm.*python -m rnn_demo train shakespeare"):
             generate(client, model="shakespeare-lstm")
         assert generate(client, model="shakespeare-gru")[0].startswith("ROMEO:\n")
@@ -145,9 +148,7 @@ TOKENIZER_DAMAGES = {
 def test_a_damaged_tokenizer_is_explained_and_the_server_keeps_serving(assets_copy, serve_app, damage):
     corrupt, expected = TOKENIZER_DAMAGES[damage]
     corrupt(assets_copy / "tokenizer.model")
-    engine = Engine(assets_copy)
-    with serve_app(engine) as demo:
-        client = Client(demo.local_url, verbose=False)
+    with serving(serve_app, assets_copy) as (engine, client):
         for call in (generate, chat, fill):
             with pytest.raises(AppError, match=expected) as refused:
                 call(client)
@@ -164,46 +165,9 @@ def test_a_garbled_config_never_reaches_the_user_as_a_python_error(assets_copy):
 # --- crashes, clients that leave, a full queue ------------------------------------------------
 
 
-class InstrumentedEngine(Engine):
-    """An engine whose streams count their chunks, record how they end, and can be held, slowed or broken."""
-
-    def __init__(self, assets):
-        super().__init__(assets)
-        self.started = 0  # streams begun
-        self.chunks = 0  # chunks yielded by the last stream
-        self.ended = threading.Event()  # the last stream ended
-        self.how = None  # how it ended: "finished", "closed" or "failed"
-        self.gate = threading.Event()  # streams wait here before their first token
-        self.gate.set()
-        self.chunk_delay_s = 0.0  # makes a long stream last (the tests stop it with a counter, not a clock)
-        self.fail_seed: int | None = None  # streams of this seed raise RuntimeError after FAIL_AFTER chunks
-
-    def stream(self, request, **kwargs):
-        self.chunks, self.how = 0, None
-        self.ended.clear()
-        self.started += 1
-        assert self.gate.wait(WAIT_S)
-        try:
-            for chunk in super().stream(request, **kwargs):
-                if request.seed == self.fail_seed and self.chunks >= FAIL_AFTER:
-                    raise RuntimeError("secret detail: /srv/models/lm.h5 failed at 0x7f3a")
-                self.chunks += 1
-                time.sleep(self.chunk_delay_s)
-                yield chunk
-            self.how = "finished"
-        except GeneratorExit:
-            self.how = "closed"
-            raise
-        except RuntimeError:
-            self.how = "failed"
-            raise
-        finally:
-            self.ended.set()
-
-
 @pytest.fixture(scope="module")
 def instrumented(quick_assets):
-    return InstrumentedEngine(quick_assets)
+    return RecordingEngine(quick_assets)
 
 
 @pytest.fixture(scope="module")
@@ -271,7 +235,7 @@ def test_a_client_that_cancels_stops_its_generation_within_one_chunk(instrumente
 
 
 def test_a_full_queue_refuses_new_work_at_once_with_a_clear_message(quick_assets, serve_app):
-    engine = InstrumentedEngine(quick_assets)
+    engine = RecordingEngine(quick_assets)
     engine.gate.clear()  # every stream waits before its first token until the test opens the gate
     with serve_app(engine, queue_size=1) as demo:
         client = Client(demo.local_url, verbose=False)

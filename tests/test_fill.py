@@ -94,3 +94,21 @@ def test_fill_command_json_and_input_file(quick_assets, tmp_path, capsys):
     assert len(capsys.readouterr().out.strip().splitlines()) == 2
     assert main(["fill", "no gap here", "--assets", str(quick_assets)]) == 2
     assert "no gap" in capsys.readouterr().err
+
+
+def test_a_gap_filler_is_written_as_a_word_in_running_text(tokenizer):
+    """The target starts with the word piece ("▁France"), and the text before the gap ends
+    without a lone space piece, whether the gap is mid-sentence or first."""
+    from rnn_demo.config import BLANK
+    from rnn_demo.datasets import blank_example
+
+    source, target = blank_example(tokenizer, "Paris is the capital of ", ".", "France",
+                                   max_source_tokens=48, max_target_tokens=12)
+    pieces = [tokenizer.piece(i) for i in source]
+    assert pieces[pieces.index(BLANK) - 1] == "\u2581of"
+    assert tokenizer.piece(target[0]).startswith("\u2581") and tokenizer.decode(target[:-1]) == " France"
+    _, first = blank_example(tokenizer, "", " is the capital of France.", "Paris", max_source_tokens=48,
+                             max_target_tokens=12)
+    assert tokenizer.decode(first[:-1]) == " Paris"
+    _, glued = blank_example(tokenizer, "(", ") is a city.", "Paris", max_source_tokens=48, max_target_tokens=12)
+    assert tokenizer.decode(glued[:-1]) == "Paris"
