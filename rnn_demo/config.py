@@ -76,7 +76,7 @@ class TrainingConfig:
     steps_per_epoch: int | None = 150  # a short "epoch" between validations; None = one pass
     validation_steps: int | None = None
     seed: int = 1234
-    init_from: str = ""  # a language-model checkpoint folder whose weights start the run
+    init_from: str = ""  # a checkpoint (folder, or name in --out) whose weights start the run
 
 
 @dataclass(frozen=True)

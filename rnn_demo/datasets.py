@@ -115,17 +115,22 @@ def gap_side_ids(tokenizer: Tokenizer, left: str, right: str) -> tuple[list[int]
     return left_ids, tokenizer.encode(right), " " if gap_after_space else ""
 
 
-def blank_example(tokenizer: Tokenizer, left: str, right: str, answer: str | None, *, max_source_tokens: int,
-                  max_target_tokens: int):
-    """Token ids of one gap sentence: source = left + `<blank>` + right (cut at the far ends to fit,
-    the gap kept in the middle), target = answer + EOS (None when `answer` is None); see
-    `gap_side_ids` for how the words are encoded."""
+def blank_source(tokenizer: Tokenizer, left_ids: list[int], right_ids: list[int], *, max_source_tokens: int
+                 ) -> list[int]:
+    """left + `<blank>` + right, cut at the far ends to fit `max_source_tokens`, the gap kept in the middle."""
     side = (max_source_tokens - 1) // 2
-    left_ids, right_ids, prefix = gap_side_ids(tokenizer, left, right)
     room_left = max(side, max_source_tokens - 1 - len(right_ids))
     left_ids = left_ids[-room_left:] if room_left else []
     right_ids = right_ids[: max_source_tokens - 1 - len(left_ids)]
-    source = left_ids + [tokenizer.piece_id(BLANK)] + right_ids
+    return left_ids + [tokenizer.piece_id(BLANK)] + right_ids
+
+
+def blank_example(tokenizer: Tokenizer, left: str, right: str, answer: str | None, *, max_source_tokens: int,
+                  max_target_tokens: int):
+    """Token ids of one gap sentence: source as `blank_source` builds it, target = answer + EOS
+    (None when `answer` is None); see `gap_side_ids` for how the words are encoded."""
+    left_ids, right_ids, prefix = gap_side_ids(tokenizer, left, right)
+    source = blank_source(tokenizer, left_ids, right_ids, max_source_tokens=max_source_tokens)
     if answer is None:
         return source, None
     return source, tokenizer.encode(prefix + answer)[: max_target_tokens - 1] + [EOS_ID]

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import checkpoints
 from .config import LIMITS, PERSONA_MODERN, PERSONA_SHAKESPEARE, InputError, Limits
-from .datasets import blank_example, gap_side_ids, seq2seq_example
+from .datasets import blank_source, gap_side_ids, seq2seq_example
 from .decoding import StopReason, attention_map, merge_candidates, seq2seq_beam_search, stream
 from .sampling import Sampler, SamplingSettings, softmax
 from .tokenizer import BOS_ID, EOS_ID, Tokenizer
@@ -467,9 +467,8 @@ def _fill(engine: "Engine", sentence, top_k) -> FillResult:
         raise InputError(str(error)) from None
     loaded = engine.blank_model()
     config, tokenizer = loaded.checkpoint.model_config, engine.tokenizer
-    source, _ = blank_example(tokenizer, left, right, None, max_source_tokens=config.max_source_tokens,
-                              max_target_tokens=config.max_target_tokens)
     left_ids, right_ids, _ = gap_side_ids(tokenizer, left, right)
+    source = blank_source(tokenizer, left_ids, right_ids, max_source_tokens=config.max_source_tokens)
     tokens = len(left_ids) + len(right_ids)
     kept = len(source) - 1  # without the <blank> symbol
     notes = [f"The sentence is {tokens} tokens long and the model reads only the {kept} around the gap: "
