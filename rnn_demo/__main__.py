@@ -63,7 +63,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_dataclass_flags(train, [TokenizerConfig, LanguageModelConfig, Seq2SeqConfig, TrainingConfig])
 
     evaluate = sub.add_parser("evaluate", help="held-out metrics of a model")
-    evaluate.add_argument("what", choices=["shakespeare", "blank"])
+    evaluate.add_argument("what", choices=["shakespeare", "chatbot", "blank"])
     evaluate.add_argument("--model", default="shakespeare-gru")
     evaluate.add_argument("--text", type=Path, help="a text file, read as it is (default: held-out plays)")
     evaluate.add_argument("--assets", type=Path, default=ASSETS)
@@ -179,7 +179,13 @@ def _evaluate(args) -> dict:
     engine = _engine(args.assets)
     if args.what == "blank":
         loaded = engine.blank_model()
-        return evaluation.blank_metrics(loaded.fast, engine.tokenizer, loaded.checkpoint.model_config)
+        from .quotes import training_index
+
+        return evaluation.blank_metrics(loaded.fast, engine.tokenizer, loaded.checkpoint.model_config,
+                                        index=training_index())
+    if args.what == "chatbot":
+        loaded = engine.chatbot()
+        return evaluation.chatbot_metrics(loaded.fast, engine.tokenizer, loaded.checkpoint.model_config)
     model = engine.language_model(args.model).model
     if args.text:
         try:
@@ -243,8 +249,14 @@ def _fill(args) -> None:
         result = engine.fill(sentence, args.top_k)
         for note in result.notes:
             log.warning(note)
-        answer = {"candidates": [{"text": text, "probability": round(p, 4)} for text, p in result.candidates],
-                  "completed": result.completed, "not_sure": result.not_sure, "notes": result.notes}
+        candidates = []
+        for text, probability in result.candidates:
+            candidate = {"text": text, "probability": round(probability, 4)}
+            if text in result.quoted:  # found in the training plays: where, and the RNN's own view
+                candidate.update(play=result.quoted[text], model_probability=round(result.model_only[text], 4))
+            candidates.append(candidate)
+        answer = {"candidates": candidates, "completed": result.completed, "not_sure": result.not_sure,
+                  "notes": result.notes, "quotation_matched_words": result.matched_words}
         _emit(answer, args.json, text_key="completed")
 
 

@@ -176,14 +176,39 @@ def seq2seq_beam_search(model, source_ids: Sequence[int], *, start_id: int, end_
                        length_penalty=length_penalty), memory
 
 
+def teacher_forced(model, memory, start_id: int, tokens: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The decoder fed `tokens` one by one: (log-probability of each token (len,), attention (len, src))."""
+    state = memory[-1][None, :]
+    log_probs, rows = [], []
+    for fed, wanted in zip([start_id, *tokens], tokens):
+        logits, state, weights = model.step(np.asarray([fed]), state, memory)
+        log_probs.append(_log_softmax(logits[0])[wanted])
+        rows.append(weights[0])
+    if not rows:
+        return np.zeros(0), np.zeros((0, len(memory[2])))
+    return np.asarray(log_probs), np.stack(rows)
+
+
 def attention_map(model, memory, start_id: int, tokens: Sequence[int]) -> np.ndarray:
     """Attention weights while writing `tokens` (teacher-forced): (len(tokens), source length)."""
-    state = memory[-1][None, :]
-    rows = []
-    for token in [start_id, *tokens][:len(tokens)]:
-        _, state, weights = model.step(np.asarray([token]), state, memory)
-        rows.append(weights[0])
-    return np.stack(rows) if rows else np.zeros((0, len(memory[2])))
+    return teacher_forced(model, memory, start_id, tokens)[1]
+
+
+def merged_probabilities(texts_and_log_probs) -> dict[str, float]:
+    """{surface text: summed probability} of hypotheses, stripped, empty ones dropped."""
+    merged: dict[str, float] = {}
+    for text, log_prob in texts_and_log_probs:
+        surface = text.strip()
+        if surface:
+            merged[surface] = merged.get(surface, 0.0) + math.exp(log_prob)
+    return merged
+
+
+def top_normalised(probabilities: dict[str, float], top_k: int) -> tuple[list[tuple[str, float]], float]:
+    """The top k of {text: probability}, normalised over themselves, and the best one's own probability."""
+    ranked = sorted(probabilities.items(), key=lambda item: -item[1])[:top_k]
+    total = sum(p for _, p in ranked)
+    return [(text, p / total) for text, p in ranked], (ranked[0][1] if ranked else 0.0)
 
 
 def merge_candidates(texts_and_log_probs, top_k: int) -> tuple[list[tuple[str, float]], float]:
@@ -192,11 +217,4 @@ def merge_candidates(texts_and_log_probs, top_k: int) -> tuple[list[tuple[str, f
     Returns:
         ([(text, normalised probability)] best first, the best one's un-normalised probability).
     """
-    merged: dict[str, float] = {}
-    for text, log_prob in texts_and_log_probs:
-        surface = text.strip()
-        if surface:
-            merged[surface] = merged.get(surface, 0.0) + math.exp(log_prob)
-    ranked = sorted(merged.items(), key=lambda item: -item[1])[:top_k]
-    total = sum(p for _, p in ranked)
-    return [(text, p / total) for text, p in ranked], (ranked[0][1] if ranked else 0.0)
+    return top_normalised(merged_probabilities(texts_and_log_probs), top_k)

@@ -11,7 +11,7 @@ from rnn_demo import corpora
 SPLITS = ("train", "validation")
 MODERN = "modern"
 SHAKESPEARE = "shakespeare"
-SOURCES = ("chat", "facts", "plays")  # also the order of `exchanges`
+SOURCES = ("chat", "facts", "plays", "smalltalk")  # also the order of `exchanges`
 
 MAX_CONTEXT_TURNS = 3
 MAX_SPEECH_CHARS = 300
@@ -26,7 +26,7 @@ class Exchange:
     persona: str  # "modern" or "shakespeare"
     context: tuple[str, ...]  # previous turns, oldest first; the last is the message answered
     reply: str
-    source: str  # "chat", "facts" or "plays"
+    source: str  # "chat", "facts", "plays" or "smalltalk"
     template: str = ""  # the question phrasing's id, e.g. "capital/3"; "" unless from facts
 
 
@@ -215,11 +215,14 @@ def _fact_exchanges(fact: dict, questions: FactQuestions, split: str) -> list[Ex
     if not fact[questions.field]:
         return []
     reply = questions.answer(fact)
-    return [
-        Exchange(MODERN, (questions.phrasings[i].format(name=fact["name"]),), reply, "facts",
-                 questions.template(i))
-        for i in _phrasings(questions, split)
-    ]
+    found = []
+    for i in _phrasings(questions, split):
+        phrasing = questions.phrasings[i]
+        found.append(Exchange(MODERN, (phrasing.format(name=fact["name"]),), reply, "facts", questions.template(i)))
+        if split == "train" and phrasing[0].islower():  # typed in lowercase: the name is, too
+            found.append(Exchange(MODERN, (phrasing.format(name=fact["name"].lower()),), reply, "facts",
+                                  questions.template(i)))
+    return found
 
 
 def country_exchanges(split: str) -> tuple[Exchange, ...]:
@@ -245,13 +248,18 @@ def capital_answer_is_correct(reply: str, fact: dict) -> bool:
     return fact["capital"].casefold() in reply.casefold()
 
 
-def heldout_capital_questions() -> list[tuple[str, dict]]:
-    """(question, fact) for every held-out capital phrasing and every country: answer accuracy."""
+def heldout_capital_questions(*, lowercase: bool = False) -> list[tuple[str, dict]]:
+    """(question, fact) for every held-out capital phrasing and every country: answer accuracy.
+
+    Args:
+        lowercase: the whole question in lowercase, as people type ("which city is the capital of peru?").
+    """
     capital = next(questions for questions in FACT_QUESTIONS if questions.kind == "capital")
     return [
-        (capital.phrasings[i].format(name=fact["name"]), fact)
+        (question.lower() if lowercase else question, fact)
         for fact in corpora.country_facts()
         for i in capital.held_out
+        for question in [capital.phrasings[i].format(name=fact["name"])]
     ]
 
 
@@ -338,13 +346,155 @@ def play_exchanges(split: str) -> tuple[Exchange, ...]:
     )
 
 
+# --- small talk ------------------------------------------------------------------------
+# The chat corpus holds a handful of greetings, so the first chatbots answered "Good morning!"
+# with "I've". Greetings, farewells and thanks are built here from parts, with replies in both
+# voices; a fixed fifth of the messages (by hash), and every message in `GREETINGS`,
+# is held out to measure whether the kind of reply is right for messages never trained on.
+
+GREETING, WELLBEING, THANKS, FAREWELL = "greeting", "wellbeing", "thanks", "farewell"
+SMALLTALK_HELD_OUT_PERCENT = 20
+
+_HELLOS = ("Hello", "Hi", "Hey", "Hiya", "Howdy", "Greetings", "Hello again", "Hey hey", "Heya")
+_TIMES = {"morning": ("Good morning", "Morning"), "afternoon": ("Good afternoon", "Afternoon"),
+          "evening": ("Good evening", "Evening"), "day": ("Good day", "G'day")}
+_ADDRESSES = ("", " there", " friend", " everyone", " bot", " buddy", " you", " my friend")
+_ENDINGS = ("", "!", ".", "!!")
+_ASK_WELLBEING = (", how are you?", "! How are you doing?", ", how's it going?", "! How have you been?",
+                  ", how are things?")
+_ASK_WELLBEING_ALONE = ("How are you?", "How are you doing?", "How's it going?", "How have you been?",
+                        "How are things?", "How are you today?", "Are you well?", "How do you feel today?",
+                        "How is your day going?", "How are you doing today?")
+_MEETS = (", nice to meet you", "! Pleased to meet you.", ", good to see you")
+_THANKS = ("Thank you", "Thanks", "Thanks a lot", "Thank you so much", "Many thanks", "Thank you very much",
+           "Thanks for your help", "Thanks for the help", "Thank you for your help", "Thanks so much",
+           "Cheers, thanks", "Much appreciated")
+_FAREWELLS = ("Bye", "Goodbye", "Bye bye", "See you later", "See you", "Farewell", "Talk to you later",
+              "Catch you later", "I have to go now", "I'm off", "See you soon", "Take care", "Good night",
+              "Have a nice day", "So long")
+
+# Replies: the first list for the modern persona, the second for the Shakespearean one.
+_HELLO_REPLIES = (("Hello!", "Hi there!", "Hello! How can I help you?", "Hi! What shall we talk about?"),
+                  ("Good morrow to you!", "Well met, friend!", "God save you, sir!", "Good day, good sir."))
+_TIME_REPLIES = {"morning": (("Good morning!", "Good morning to you too!"), ("Good morrow!", "Good morrow, friend.")),
+                 "afternoon": (("Good afternoon!", "Good afternoon to you too!"), ("Good den, sir!", "God ye good den.")),
+                 "evening": (("Good evening!", "Good evening to you too!"), ("Good even, friend!", "Good even to you.")),
+                 "day": (("Good day to you!", "Hello, good day!"), ("Good day, good sir.", "Good day to you!"))}
+_WELLBEING_REPLIES = (("I am doing well, thank you. How are you?", "Very well, thanks. And you?",
+                       "I'm fine, thank you. How about you?"),
+                      ("Well, I thank you. How fare you?", "I am well, sir. And you?", "Very well, I thank you."))
+_MEET_REPLIES = (("Nice to meet you too!", "Good to meet you as well."), ("Well met, sir!", "The pleasure is mine."))
+_THANKS_REPLIES = (("You're welcome!", "My pleasure.", "Glad I could help!", "You are welcome."),
+                   ("You are welcome, sir.", "'Tis nothing, friend.", "No thanks are due, good sir."))
+_FAREWELL_REPLIES = (("Goodbye!", "Bye! Talk to you soon.", "See you later!", "Take care, goodbye!"),
+                     ("Farewell!", "Adieu, adieu!", "Farewell, good friend.", "Fare you well, sir."))
+_GOOD_NIGHT_REPLIES = (("Good night!", "Good night, sleep well!"), ("Good night, sweet friend.", "Good night, sir."))
+
+# Words whose presence makes a reply of each kind (lowercase, matched as whole words or phrases).
+SMALLTALK_MARKERS = {
+    GREETING: ("hello", "hi", "hey", "greetings", "good morning", "good afternoon", "good evening", "good day",
+               "good morrow", "well met", "good den", "good even", "god save you"),
+    WELLBEING: ("well", "fine", "good", "great"),
+    THANKS: ("welcome", "pleasure", "glad", "no thanks", "'tis nothing"),
+    FAREWELL: ("bye", "goodbye", "farewell", "adieu", "good night", "see you", "fare you well", "take care"),
+}
+
+
+@dataclass(frozen=True)
+class SmallTalk:
+    """One small-talk message, the kind of reply it asks for, and a reply in each persona."""
+
+    message: str
+    kind: str  # GREETING, WELLBEING, THANKS or FAREWELL
+    replies: tuple[str, str]  # (modern, shakespeare)
+
+
+def _pick(options: tuple[str, ...], key: str) -> str:
+    return options[corpora._stable_bucket(key) % len(options)]
+
+
+def _replies(choices: tuple[tuple[str, ...], tuple[str, ...]], message: str) -> tuple[str, str]:
+    return _pick(choices[0], message), _pick(choices[1], message)
+
+
+def _greetings() -> list[SmallTalk]:
+    openers = [(hello, _HELLO_REPLIES) for hello in _HELLOS]
+    openers += [(opener, _TIME_REPLIES[time]) for time, names in _TIMES.items() for opener in names]
+    found = []
+    for opener, replies in openers:
+        for address in _ADDRESSES:
+            for ending in _ENDINGS:
+                message = opener + address + ending
+                found.append(SmallTalk(message, GREETING, _replies(replies, message)))
+            for ask in _ASK_WELLBEING:
+                message = opener + address + ask
+                modern, old = _replies((replies[0][:2], replies[1]), message)
+                wellbeing = _replies(_WELLBEING_REPLIES, message)
+                found.append(SmallTalk(message, GREETING, (f"{modern} {wellbeing[0]}", f"{old} {wellbeing[1]}")))
+            for meet in _MEETS:
+                message = opener + address + meet
+                modern, old = _replies((replies[0][:2], replies[1]), message)
+                meeting = _replies(_MEET_REPLIES, message)
+                found.append(SmallTalk(message, GREETING, (f"{modern} {meeting[0]}", f"{old} {meeting[1]}")))
+    return found
+
+
+def _phrases(parts: tuple[str, ...], kind: str, replies) -> list[SmallTalk]:
+    return [SmallTalk(part + address + ending, kind, _replies(replies(part), part + address + ending))
+            for part in parts for address in _ADDRESSES for ending in _ENDINGS]
+
+
+@functools.lru_cache(maxsize=None)
+def smalltalk() -> tuple[SmallTalk, ...]:
+    """Every small-talk message built from the parts above, with lowercase twins of some."""
+    found = _greetings()
+    found += [SmallTalk(ask, WELLBEING, _replies(_WELLBEING_REPLIES, ask)) for ask in _ASK_WELLBEING_ALONE]
+    found += _phrases(_THANKS, THANKS, lambda part: _THANKS_REPLIES)
+    found += _phrases(_FAREWELLS, FAREWELL,
+                      lambda part: _GOOD_NIGHT_REPLIES if part == "Good night" else _FAREWELL_REPLIES)
+    lowered = [SmallTalk(talk.message.lower(), talk.kind, talk.replies) for talk in found
+               if corpora._stable_bucket("lower " + talk.message) < 30]
+    unique = {talk.message: talk for talk in found + lowered}
+    return tuple(unique.values())
+
+
+# Greetings a person types first; held out so that the chatbot's metrics show how it answers them.
+GREETINGS = ("Hello", "Hi, how are you?", "Good morning!", "Hey there")
+
+
+def _smalltalk_split(talk: SmallTalk) -> str:
+    held_out = (talk.message in GREETINGS
+                or corpora._stable_bucket("smalltalk " + talk.message) < SMALLTALK_HELD_OUT_PERCENT)
+    return "validation" if held_out else "train"
+
+
+def smalltalk_of(split: str) -> tuple[SmallTalk, ...]:
+    """The small-talk messages of `split` (validation: a fifth by hash, plus `GREETINGS`)."""
+    _check_split(split)
+    return tuple(talk for talk in smalltalk() if _smalltalk_split(talk) == split)
+
+
+def smalltalk_exchanges(split: str) -> tuple[Exchange, ...]:
+    """Each small-talk message of `split` answered in both personas."""
+    return tuple(Exchange(persona, (talk.message,), reply, "smalltalk", talk.kind)
+                 for talk in smalltalk_of(split)
+                 for persona, reply in zip((MODERN, SHAKESPEARE), talk.replies))
+
+
+def reply_kind_is_right(reply: str, kind: str) -> bool:
+    """Whether `reply` contains a word or phrase of its kind (`SMALLTALK_MARKERS`), e.g. a greeting."""
+    words = " " + " ".join(re.findall(r"[a-z']+", reply.lower())) + " "
+    return any(f" {marker} " in words for marker in SMALLTALK_MARKERS[kind])
+
+
 # --- everything ------------------------------------------------------------------------
 
-_BY_SOURCE = {"chat": chat_exchanges, "facts": country_exchanges, "plays": play_exchanges}
+_BY_SOURCE = {"chat": chat_exchanges, "facts": country_exchanges, "plays": play_exchanges,
+              "smalltalk": smalltalk_exchanges}
 
 
 def exchanges(split: str) -> tuple[Exchange, ...]:
-    """All exchanges of `split`: chat, then facts, then plays."""
+    """All exchanges of `split`: chat, then facts, then plays, then small talk."""
     return tuple(exchange for source in SOURCES for exchange in _BY_SOURCE[source](split))
 
 
@@ -356,7 +506,7 @@ def summary() -> dict[str, dict[str, int]]:
 
 
 def exchanges_of(source: str, split: str) -> tuple[Exchange, ...]:
-    """The exchanges of one source ("chat", "facts" or "plays") and split."""
+    """The exchanges of one source ("chat", "facts", "plays" or "smalltalk") and split."""
     if source not in _BY_SOURCE:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
     return _BY_SOURCE[source](split)

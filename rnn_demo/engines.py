@@ -14,8 +14,11 @@ import numpy as np
 from . import checkpoints
 from .config import LIMITS, PERSONA_MODERN, PERSONA_SHAKESPEARE, InputError, Limits
 from .datasets import blank_source, gap_side_ids, seq2seq_example
-from .decoding import StopReason, attention_map, merge_candidates, seq2seq_beam_search, stream
+from .decoding import (StopReason, attention_map, merged_probabilities, seq2seq_beam_search, stream, teacher_forced,
+                       top_normalised)
+from .quotes import mix_quotations
 from .sampling import Sampler, SamplingSettings, softmax
+from .threads import BlasThreads
 from .tokenizer import BOS_ID, EOS_ID, Tokenizer
 
 log = logging.getLogger(__name__)
@@ -108,6 +111,9 @@ class Engine:
         self._tokenizer: Tokenizer | None = None
         self._models: dict[str, LoadedModel] = {}
         self._errors: dict[str, str] = {}  # models that failed to load, with the reason
+        self._quotes_lock = threading.Lock()
+        self._quotes = None  # the fill tab's memory of the training plays, built on first use
+        self.blas = BlasThreads()  # every core for a request decoding alone, one each when several
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -152,13 +158,28 @@ class Engine:
         """The seq2seq gap filler, loaded on first use."""
         return self._load(BLANK_MODEL)
 
+    def quotations(self, left: str, right: str) -> list:
+        """Spans of the training plays between the gap's neighbours (`quotes.QuoteIndex.find`)."""
+        from .quotes import training_index
+
+        with self._quotes_lock:
+            if self._quotes is None:
+                try:
+                    self._quotes = training_index()
+                except FileNotFoundError as error:  # the plays' package is missing: fill without the memory
+                    log.warning("fill works without its memory of the plays: %s", error)
+                    self._quotes = False
+                log.info("built the memory of the training plays")
+        return self._quotes.find(left, right) if self._quotes else []
+
     def load_all(self) -> dict[str, str]:
-        """Loads every model; for each, "ready" or the reason it cannot load (and how to fix it)."""
+        """Loads every model and the fill tab's memory; for each model, "ready" or why it cannot load."""
         for name in ALL_MODELS:
             try:
                 self._load(name)
             except checkpoints.CheckpointError:
                 pass  # recorded by _load for `status`
+        self.quotations("", "")
         return self.status()
 
     def status(self) -> dict[str, str]:
@@ -199,6 +220,11 @@ class Engine:
                stop: StopReason | None = None) -> Iterator[GenerationChunk]:
         """Yields the text so far after each token (held back inside an unfinished UTF-8 character)."""
         request = self.validate_generation(request)
+        with self.blas.decoding():
+            yield from self._stream(request, should_stop, stop)
+
+    def _stream(self, request: GenerationRequest, should_stop: Callable[[], bool],
+                stop: StopReason | None) -> Iterator[GenerationChunk]:
         loaded = self.language_model(request.model)
         tokenizer = self.tokenizer
         sampler = Sampler(SamplingSettings(request.temperature, request.top_k, request.top_p,
@@ -208,7 +234,13 @@ class Engine:
                         max_new_tokens=request.max_tokens, deadline_s=self.limits.deadline_s,
                         should_stop=should_stop, stop=stop)
         text, pending, count, event = request.prompt, [], 0, None
+        piece_texts = tokenizer.piece_texts
         for count, event in enumerate(events, start=1):
+            piece = piece_texts[event.token] if not pending else None
+            if piece is not None:  # a word piece: its text, without a call into SentencePiece
+                text += piece
+                yield GenerationChunk(text, count, event.logits)
+                continue
             pending.append(event.token)
             piece = tokenizer.decode(pending)
             if piece.endswith("\ufffd") and len(pending) < MAX_UTF8_BYTES:
@@ -230,11 +262,13 @@ class Engine:
 
     def chat(self, request: ChatRequest) -> Iterator[ChatReply]:
         """Answers the message; yields the growing reply, the last one complete with attention."""
-        return _chat(self, request)
+        with self.blas.decoding():
+            yield from _chat(self, request)
 
     def fill(self, sentence: str, top_k: int = 5) -> FillResult:
         """The likeliest fillers of the one gap (`___` or `[MASK]`) in `sentence`."""
-        return _fill(self, sentence, top_k)
+        with self.blas.decoding():
+            return _fill(self, sentence, top_k)
 
     def top_probabilities(self, logits: np.ndarray | None, k: int = TOP_PROBABILITIES) -> dict[str, float]:
         """The model's k likeliest next tokens, as {piece shown readably: probability}."""
@@ -439,7 +473,7 @@ def _chat_stream(engine: "Engine", fast, source: list[int], request: ChatRequest
 
 
 FILL_BEAM_MIN = 8  # beams searched for a fill, at least, so that merged candidates are well ranked
-NOT_SURE_PROBABILITY = 0.3  # below this model probability, the best filler is flagged "not sure"
+NOT_SURE_PROBABILITY = 0.3  # below this probability, the best filler is flagged "not sure"
 
 
 @dataclass
@@ -450,9 +484,12 @@ class FillResult:
     completed: str  # the sentence with the best filler
     left: str
     right: str
-    best_model_probability: float  # the model's own probability of the best filler (not normalised)
+    best_model_probability: float  # the best filler's probability (not normalised), memory mixed in
     not_sure: bool
     notes: list[str] = field(default_factory=list)  # what the model did not read, said to the user
+    quoted: dict[str, str] = field(default_factory=dict)  # filler → play it was found in (the memory)
+    model_only: dict[str, float] = field(default_factory=dict)  # quoted filler → the RNN's own probability
+    matched_words: int = 0  # neighbouring words the quotations matched (0: none found)
 
 
 def _fill(engine: "Engine", sentence, top_k) -> FillResult:
@@ -466,17 +503,60 @@ def _fill(engine: "Engine", sentence, top_k) -> FillResult:
     except ValueError as error:
         raise InputError(str(error)) from None
     loaded = engine.blank_model()
-    config, tokenizer = loaded.checkpoint.model_config, engine.tokenizer
-    left_ids, right_ids, _ = gap_side_ids(tokenizer, left, right)
-    source = blank_source(tokenizer, left_ids, right_ids, max_source_tokens=config.max_source_tokens)
-    tokens = len(left_ids) + len(right_ids)
-    kept = len(source) - 1  # without the <blank> symbol
-    notes = [f"The sentence is {tokens} tokens long and the model reads only the {kept} around the gap: "
-             f"its ends were left out."] if tokens > kept else []
-    hypotheses, _ = seq2seq_beam_search(loaded.fast, source, start_id=BOS_ID, end_id=EOS_ID,
-                                        beam_width=max(FILL_BEAM_MIN, top_k), max_new_tokens=config.max_target_tokens,
-                                        deadline_s=limits.deadline_s, length_penalty=0.0)
-    candidates, best = merge_candidates(
-        [(tokenizer.decode(h.tokens), h.log_prob) for h in hypotheses if h.finished], top_k)
+    ranking = rank_fill(loaded.fast, engine.tokenizer, loaded.checkpoint.model_config, left, right,
+                        beam_width=max(FILL_BEAM_MIN, top_k), deadline_s=limits.deadline_s,
+                        quotations=engine.quotations(left, right)[:top_k])
+    notes = [f"The sentence is {ranking.tokens} tokens long and the model reads only the {ranking.read} around "
+             f"the gap: its ends were left out."] if ranking.tokens > ranking.read else []
+    candidates, best = top_normalised(ranking.probabilities, top_k)
     completed = left + candidates[0][0] + right if candidates else sentence
-    return FillResult(candidates, completed, left, right, best, best < NOT_SURE_PROBABILITY, notes)
+    shown = {text for text, _ in candidates}
+    return FillResult(candidates, completed, left, right, best, best < NOT_SURE_PROBABILITY, notes,
+                      {text: play for text, play in ranking.quoted.items() if text in shown},
+                      {text: p for text, p in ranking.model_only.items() if text in shown}, ranking.matched_words)
+
+
+@dataclass
+class FillRanking:
+    """Every filler found for one gap, with its probability (not normalised)."""
+
+    probabilities: dict[str, float]  # filler → probability, the memory mixed in
+    tokens: int  # tokens of the sentence without its gap
+    read: int  # of which the model read (the rest was cut at the far ends)
+    quoted: dict[str, str] = field(default_factory=dict)  # filler → play, for fillers the memory found
+    model_only: dict[str, float] = field(default_factory=dict)  # quoted filler → the model's own probability
+    matched_words: int = 0
+
+
+def rank_fill(fast, tokenizer: Tokenizer, config, left: str, right: str, *, beam_width: int, deadline_s: float,
+              quotations=()) -> FillRanking:
+    """The gap filler's beam search, hypotheses merged by surface text, mixed with `quotations`.
+
+    Args:
+        fast: the gap filler's `NumpySeq2Seq`.
+        left, right: the sentence before and after the gap.
+        beam_width: hypotheses kept; more gives better-ranked merged candidates.
+        quotations: spans the memory of the plays found for this gap (`Engine.quotations`).
+    """
+    left_ids, right_ids, prefix = gap_side_ids(tokenizer, left, right)
+    source = blank_source(tokenizer, left_ids, right_ids, max_source_tokens=config.max_source_tokens)
+    hypotheses, memory = seq2seq_beam_search(fast, source, start_id=BOS_ID, end_id=EOS_ID, beam_width=beam_width,
+                                             max_new_tokens=config.max_target_tokens, deadline_s=deadline_s,
+                                             length_penalty=0.0)
+    probabilities = merged_probabilities((tokenizer.decode(h.tokens), h.log_prob) for h in hypotheses if h.finished)
+    ranking = FillRanking(probabilities, len(left_ids) + len(right_ids), len(source) - 1)
+    if not quotations:
+        return ranking
+
+    scored = dict(probabilities)
+
+    def model_probability(text: str) -> float:  # teacher-forced, for quoted words the beam did not find
+        target = tokenizer.encode(prefix + text)[:config.max_target_tokens - 1] + [EOS_ID]
+        scored[text] = math.exp(teacher_forced(fast, memory, BOS_ID, target)[0].sum())
+        return scored[text]
+
+    ranking.probabilities, found = mix_quotations(probabilities, quotations, model_probability)
+    ranking.quoted = {text: quotation.play for text, quotation in found.items()}
+    ranking.model_only = {text: scored[text] for text in found}
+    ranking.matched_words = quotations[0].matched_words
+    return ranking

@@ -68,34 +68,43 @@ def seq2seq_loss(model, dataset) -> float:
 
 
 def chatbot_metrics(fast, tokenizer: Tokenizer, config, *, max_questions: int | None = None) -> dict:
-    """Answer accuracy on held-out capital phrasings, distinct replies, and greeting replies (greedy).
+    """Held-out answer accuracy on capital phrasings and on small talk, distinct replies (greedy).
 
     Args:
         fast: a `NumpySeq2Seq`.
         tokenizer: the shared tokenizer.
         config: the model's `Seq2SeqConfig`.
-        max_questions: evaluate only this many capital questions (quick runs).
+        max_questions: evaluate only this many questions of each kind (quick runs).
     """
     from . import dialogues
-    from .config import PERSONA_MODERN
+    from .config import PERSONA_MODERN, PERSONA_SHAKESPEARE
 
-    def reply(message: str) -> str:
-        return greedy_reply(fast, tokenizer, config, PERSONA_MODERN, [message])
+    def reply(message: str, persona: str = PERSONA_MODERN) -> str:
+        return greedy_reply(fast, tokenizer, config, persona, [message])
 
     questions = dialogues.heldout_capital_questions()[:max_questions]
     correct = sum(dialogues.capital_answer_is_correct(reply(question), fact) for question, fact in questions)
+    lowercase = dialogues.heldout_capital_questions(lowercase=True)[:max_questions]
+    correct_lowercase = sum(dialogues.capital_answer_is_correct(reply(question), fact) for question, fact in lowercase)
     messages = [exchange.context[-1] for exchange in dialogues.chat_exchanges("validation")][:max_questions]
     replies = [reply(message) for message in messages]
+    smalltalk = dialogues.smalltalk_of("validation")[:max_questions]
+    right_kind = {
+        name: sum(dialogues.reply_kind_is_right(reply(talk.message, tag), talk.kind) for talk in smalltalk)
+        / max(len(smalltalk), 1)
+        for name, tag in (("modern", PERSONA_MODERN), ("shakespeare", PERSONA_SHAKESPEARE))
+    }
     return {
         "heldout_capital_accuracy": correct / max(len(questions), 1),
         "heldout_capital_questions": len(questions),
+        "heldout_lowercase_capital_accuracy": correct_lowercase / max(len(lowercase), 1),
         "distinct_reply_ratio": len(set(replies)) / max(len(replies), 1),
         "distinct_reply_messages": len(replies),
-        "greetings": {greeting: reply(greeting) for greeting in GREETINGS},
+        "heldout_smalltalk_right_kind": right_kind,
+        "heldout_smalltalk_messages": len(smalltalk),
+        "greetings": {greeting: reply(greeting) for greeting in dialogues.GREETINGS},
+        "greetings_shakespeare": {greeting: reply(greeting, PERSONA_SHAKESPEARE) for greeting in dialogues.GREETINGS},
     }
-
-
-GREETINGS = ("Hello", "Hi, how are you?", "Good morning!", "Hey there")
 
 
 def greedy_reply(fast, tokenizer: Tokenizer, config, persona_tag: str, context) -> str:
@@ -116,20 +125,15 @@ BLANK_EVAL_BEAM = 8
 
 
 def rank_fillers(fast, tokenizer: Tokenizer, config, left: str, right: str, *, top_k: int,
-                 beam_width: int = BLANK_EVAL_BEAM) -> list[str]:
-    """The model's top-k fillers of one gap, beam hypotheses merged by surface text."""
-    from .datasets import blank_example
-    from .decoding import merge_candidates, seq2seq_beam_search
-    from .tokenizer import EOS_ID
+                 beam_width: int = BLANK_EVAL_BEAM, index=None) -> list[str]:
+    """The top-k fillers of one gap as the app ranks them; `index`: a `quotes.QuoteIndex` to mix in."""
+    from .decoding import top_normalised
+    from .engines import rank_fill
 
-    source, _ = blank_example(tokenizer, left, right, None, max_source_tokens=config.max_source_tokens,
-                              max_target_tokens=config.max_target_tokens)
-    hypotheses, _ = seq2seq_beam_search(fast, source, start_id=BOS_ID, end_id=EOS_ID, beam_width=beam_width,
-                                        max_new_tokens=config.max_target_tokens, deadline_s=10.0,
-                                        length_penalty=0.0)
-    candidates, _ = merge_candidates([(tokenizer.decode(h.tokens), h.log_prob) for h in hypotheses if h.finished],
-                                     top_k)
-    return [text for text, _ in candidates]
+    quotations = index.find(left, right)[:top_k] if index is not None else []
+    ranking = rank_fill(fast, tokenizer, config, left, right, beam_width=beam_width, deadline_s=10.0,
+                        quotations=quotations)
+    return [text for text, _ in top_normalised(ranking.probabilities, top_k)[0]]
 
 
 def _hits(ranked: list[str], answer: str) -> tuple[bool, bool]:
@@ -137,30 +141,64 @@ def _hits(ranked: list[str], answer: str) -> tuple[bool, bool]:
     return bool(folded) and folded[0] == answer.casefold(), answer.casefold() in folded[:5]
 
 
-def blank_metrics(fast, tokenizer: Tokenizer, config, *, per_source: int | None = None) -> dict:
-    """Top-1 and top-5 accuracy on held-out gaps, beside a most-frequent-filler baseline on the same gaps."""
+# Well-known lines of the training plays, as people quote them, with the word they leave out.
+# They test memory of the training text (the held-out gaps test generalisation); the spelling
+# is the edition's ("strain'd", "Brute"). Chosen before the memory of the plays was tried.
+FAMOUS_LINES = (
+    ("To be, or not to be, that is the ___.", "question"),
+    ("A horse! a horse! my kingdom for a ___!", "horse"),
+    ("Now is the winter of our ___ made glorious summer by this sun of York.", "discontent"),
+    ("Friends, Romans, countrymen, lend me your ___.", "ears"),
+    ("All the world's a ___, and all the men and women merely players.", "stage"),
+    ("O Romeo, Romeo! wherefore art thou ___?", "Romeo"),
+    ("If music be the food of ___, play on.", "love"),
+    ("The lady doth protest too ___, methinks.", "much"),
+    ("Out, damned ___! out, I say!", "spot"),
+    ("The quality of mercy is not ___.", "strain'd"),
+    ("Something is rotten in the state of ___.", "Denmark"),
+    ("That which we call a ___ by any other name would smell as sweet.", "rose"),
+    ("Double, double toil and ___; fire burn and cauldron bubble.", "trouble"),
+    ("We are such stuff as dreams are made ___.", "on"),
+    ("Et tu, ___? Then fall, Caesar!", "Brute"),
+    ("Parting is such sweet ___.", "sorrow"),
+)
+
+
+def blank_metrics(fast, tokenizer: Tokenizer, config, *, per_source: int | None = None, index=None) -> dict:
+    """Top-1 and top-5 accuracy on held-out gaps, beside a most-frequent-filler baseline on the same gaps.
+
+    With `index` (a `quotes.QuoteIndex` of the training plays) the app's ranking, the memory mixed
+    in, is scored too ("model_with_memory"), and both are tried on `FAMOUS_LINES`.
+    """
     from . import blanks
 
     per_source = per_source or BLANK_EVAL_PER_SOURCE
     baseline = blanks.most_frequent_filler_baseline(blanks.blanks("train"))
-    results = {"model": {}, "baseline": {}}
+    rankers = {"model": lambda left, right: rank_fillers(fast, tokenizer, config, left, right, top_k=5),
+               "baseline": baseline}
+    if index is not None:
+        rankers["model_with_memory"] = lambda left, right: rank_fillers(fast, tokenizer, config, left, right, top_k=5,
+                                                                        index=index)
+    results = {name: {} for name in rankers}
     for source in ("facts", "chat", "plays"):
         held_out = blanks.blanks_of(source, "validation")
         held_out = held_out[::max(1, len(held_out) // per_source)][:per_source]
-        scores = {"model": [0, 0], "baseline": [0, 0]}
-        for blank in held_out:
-            for name, ranked in (("model", rank_fillers(fast, tokenizer, config, blank.left, blank.right, top_k=5)),
-                                 ("baseline", baseline(blank.left, blank.right))):
-                top1, top5 = _hits(ranked, blank.answer)
-                scores[name][0] += top1
-                scores[name][1] += top5
-        for name, (top1, top5) in scores.items():
-            results[name][source] = {"top1": top1 / max(len(held_out), 1), "top5": top5 / max(len(held_out), 1),
-                                     "gaps": len(held_out)}
+        for name, rank in rankers.items():
+            hits = [_hits(rank(blank.left, blank.right), blank.answer) for blank in held_out]
+            results[name][source] = {"top1": sum(h[0] for h in hits) / max(len(held_out), 1),
+                                     "top5": sum(h[1] for h in hits) / max(len(held_out), 1), "gaps": len(held_out)}
 
     def overall(name, key):
         parts = results[name].values()
         return sum(p[key] * p["gaps"] for p in parts) / max(sum(p["gaps"] for p in parts), 1)
-    return {"top1_accuracy": overall("model", "top1"), "top5_accuracy": overall("model", "top5"),
-            "baseline_top1_accuracy": overall("baseline", "top1"),
-            "baseline_top5_accuracy": overall("baseline", "top5"), "by_source": results}
+    metrics = {"top1_accuracy": overall("model", "top1"), "top5_accuracy": overall("model", "top5"),
+               "baseline_top1_accuracy": overall("baseline", "top1"),
+               "baseline_top5_accuracy": overall("baseline", "top5"), "by_source": results}
+    if index is not None:
+        metrics["with_memory_top1_accuracy"] = overall("model_with_memory", "top1")
+        metrics["with_memory_top5_accuracy"] = overall("model_with_memory", "top5")
+        metrics["famous_lines"] = {
+            name: sum(_hits(rankers[name](*blanks.parse_gap(line)), answer)[0] for line, answer in FAMOUS_LINES)
+            / len(FAMOUS_LINES) for name in ("model", "model_with_memory")}
+        metrics["famous_lines_count"] = len(FAMOUS_LINES)
+    return metrics

@@ -68,9 +68,17 @@ class Sampler:
         return truncate(softmax(logits / settings.temperature), settings.top_k, settings.top_p)
 
     def __call__(self, logits: np.ndarray, previous: Sequence[int] = ()) -> int:
-        probs = self.distribution(logits, previous)
-        if self.settings.temperature == 0:
-            return int(np.argmax(probs))
+        settings = self.settings
+        if settings.temperature == 0:
+            return int(np.argmax(apply_repetition_penalty(logits, previous, settings.repetition_penalty)))
+        if settings.top_k == 0 and settings.top_p >= 1.0 and settings.repetition_penalty == 1.0:
+            # The common case, drawn in a few float32 operations (it runs once per streamed token).
+            weights = np.multiply(logits, np.float32(1.0 / settings.temperature), dtype=np.float32)
+            weights -= weights.max()
+            np.exp(weights, out=weights)
+            cumulative = weights.cumsum()
+        else:
+            cumulative = np.cumsum(self.distribution(logits, previous))
         # Inverse-CDF draw: the same as rng.choice(p=probs), without its per-call checks.
-        index = int(np.searchsorted(np.cumsum(probs), self.rng.random() * probs.sum(), side="right"))
-        return min(index, len(probs) - 1)
+        index = int(np.searchsorted(cumulative, self.rng.random() * cumulative[-1], side="right"))
+        return min(index, len(cumulative) - 1)

@@ -43,6 +43,12 @@ class Tokenizer:
         self.newline_id = self.piece_id("\n")
         # SentencePiece reads a literal U+2581 as its own meta space; spell it out in bytes.
         self._meta_space_ids = [self.piece_id(f"<0x{b:02X}>") for b in META_SPACE.encode("utf-8")]
+        # With no normalisation and no dummy prefix, a word piece decodes to the same text
+        # wherever it stands; byte pieces (parts of one character) and control symbols do not.
+        sp = self._sp
+        self.piece_texts: tuple[str | None, ...] = tuple(
+            None if sp.is_byte(i) or sp.is_control(i) or sp.is_unknown(i) else sp.decode([i])
+            for i in range(self.vocab_size))
 
     def piece_id(self, piece: str) -> int:
         """The id of a special symbol such as `<sep>`; raises if the model lacks it."""

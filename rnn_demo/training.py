@@ -188,13 +188,17 @@ def quick_configs(model_config: LanguageModelConfig, training: TrainingConfig):
 
 CHATBOT_TRAINING = dict(batch_size=64, learning_rate=5e-3, epochs=100, patience=4, max_minutes=45.0,
                         steps_per_epoch=300)
-CHATBOT_MIX = {"chat": 3, "facts": 2, "plays": 1}  # copies of each source per pass
+CHATBOT_MIX = {"chat": 3, "facts": 2, "plays": 1, "smalltalk": 1}  # copies of each source per pass
 # Play exchanges are many, long and nearly unpredictable: all 23k of them swamped the facts
 # (the first shipped run, 5 passes with every play reply: 0% of held-out capitals). A fixed
 # random sample keeps the Shakespearean voice; the facts then get most of the gradient.
 CHATBOT_PLAY_EXCHANGES = 6_000
+# Greetings outnumber the other kinds of small talk about 4 to 1 (they are built from more
+# parts); with one copy of each, the first model with small talk answered "See you soon!"
+# and "Thank you so much" with "Good morrow to you!" (0 of 60 held-out farewells right).
+CHATBOT_SMALLTALK_COPIES = {"wellbeing": 4, "thanks": 3, "farewell": 3}  # by kind; greetings once
 # Held-out pairs for the validation loss (early stopping, learning-rate decay), per source.
-CHATBOT_VALIDATION_PER_SOURCE = {"chat": None, "facts": 1_500, "plays": 500}
+CHATBOT_VALIDATION_PER_SOURCE = {"chat": None, "facts": 1_500, "plays": 500, "smalltalk": 300}
 QUICK_SEQ2SEQ = dict(embedding_dim=16, encoder_units=16, decoder_units=24, attention_units=8, dropout=0.0)
 QUICK_CHATBOT_TRAINING = dict(batch_size=16, epochs=2, steps_per_epoch=8, max_minutes=1.0, init_from="")
 QUICK_EXCHANGES = 400
@@ -222,7 +226,7 @@ def chatbot_pairs(tokenizer: Tokenizer, config, split: str, *, mix: dict | None,
     """(source ids, target ids) for the chatbot; replies longer than the decoder's limit are left out.
 
     Args:
-        mix: copies of each source ("chat", "facts", "plays"); None = one of each.
+        mix: copies of each source ("chat", "facts", "plays", "smalltalk"); None = one of each.
         limits: at most this many exchanges of a source (training samples plays at random with
             `seed`; validation takes them evenly spread); None = all.
     """
@@ -236,6 +240,8 @@ def chatbot_pairs(tokenizer: Tokenizer, config, split: str, *, mix: dict | None,
         found = dialogues.exchanges_of(source_name, split)
         limit = QUICK_EXCHANGES // len(dialogues.SOURCES) if quick else (limits or {}).get(source_name)
         found = _sample(found, limit, seed) if split == "train" else _spread(found, limit)
+        if source_name == "smalltalk" and split == "train":
+            found = [e for e in found for _ in range(CHATBOT_SMALLTALK_COPIES.get(e.template, 1))]
         encoded = [seq2seq_example(tokenizer, tags[e.persona], e.context, e.reply,
                                    max_source_tokens=config.max_source_tokens,
                                    max_target_tokens=config.max_target_tokens + 1) for e in found]
@@ -370,8 +376,10 @@ def train_chatbot(*, tokenizer: Tokenizer, model_config, training: TrainingConfi
     metrics.update(evaluation.chatbot_metrics(NumpySeq2Seq(model), tokenizer, model_config,
                                               max_questions=QUICK_METRIC_QUESTIONS if quick else None))
     data = {"sources": dict(dialogues.summary()), "mix": CHATBOT_MIX, "quick": quick,
-            "play_exchanges_sampled": CHATBOT_PLAY_EXCHANGES, "validation_per_source": CHATBOT_VALIDATION_PER_SOURCE,
-            "heldout": "chat conversations by hash; capital phrasings listed in dialogues.py; validation plays"}
+            "play_exchanges_sampled": CHATBOT_PLAY_EXCHANGES, "smalltalk_copies": CHATBOT_SMALLTALK_COPIES,
+            "validation_per_source": CHATBOT_VALIDATION_PER_SOURCE,
+            "heldout": "chat conversations by hash; capital phrasings listed in dialogues.py; validation plays; "
+                       "small talk by hash and dialogues.GREETINGS"}
     return _save_seq2seq(out_dir / name, model, model_config, tokenizer, command=command, training=training,
                          metrics=metrics, data=data, initial=initial)
 

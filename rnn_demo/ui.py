@@ -301,20 +301,30 @@ def make_fill(engine: Engine):
         if not result.candidates:
             return {}, [(sentence, None)], "  \n".join(["The model found no filler for this gap.", *result.notes])
         best = result.candidates[0][0]
-        note = (f"Not sure: the model gives its best filler only {result.best_model_probability:.0%}."
-                if result.not_sure else f"The model gives its best filler {result.best_model_probability:.0%}.")
-        note = "  \n".join([note, *(f"⚠ {text}" for text in result.notes)])
+        who = "The model and the memory of the plays give" if result.quoted else "The model gives"
+        note = (f"Not sure: {who[0].lower() + who[1:]} its best filler only {result.best_model_probability:.0%}."
+                if result.not_sure else f"{who} its best filler {result.best_model_probability:.0%}.")
+        note = "  \n".join([note, *_quotation_lines(result), *(f"⚠ {text}" for text in result.notes)])
         completed = [(result.left, None), (best, "filler"), (result.right, None)]
         return dict(result.candidates), completed, note
 
     return _guarded(fill)
 
 
+def _quotation_lines(result) -> list[str]:
+    """What the memory of the plays added: each quoted filler, its play, and the RNN's own probability."""
+    return [f"📜 “{text}” is what *{play.replace('-', ' ').title()}* has between these words "
+            f"({result.matched_words} neighbouring words matched); the RNN alone gives it {result.model_only[text]:.1%}."
+            for text, play in result.quoted.items()]
+
+
 def _fill_tab(engine: Engine) -> gr.Markdown:
     with gr.Tab("Fill the blank", id="fill"):
         notice = _notice(engine, "fill")
         gr.Markdown("Write a sentence with one gap, `___` (two or more underscores) or `[MASK]`. An "
-                    "encoder-decoder of the chatbot's family writes the missing words; beam search ranks them.")
+                    "encoder-decoder of the chatbot's family writes the missing words; beam search ranks them. "
+                    "When four or more words around the gap match a passage of the training plays, the words "
+                    "the play has there are mixed in (📜 in the note), weighted by how many words matched.")
         with gr.Row():
             with gr.Column(scale=3):
                 sentence = gr.Textbox(label="Sentence", value="Paris is the capital of ___.",

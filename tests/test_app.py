@@ -140,6 +140,13 @@ def test_what_the_chatbot_does_not_read_is_said(client):
     assert "the chatbot reads only the last 47" in attention and "the start of your message was left out" in attention
 
 
+def test_a_famous_line_says_which_play_its_filler_comes_from(client):
+    candidates, _, note = client.predict("Friends, Romans, countrymen, lend me your ___.", 3, api_name="/fill")
+    assert candidates["label"] == "ears"
+    assert "“ears” is what *Julius Caesar* has between these words (6 neighbouring words matched)" in note
+    assert "the RNN alone gives it" in note and "memory of the plays" in note
+
+
 def test_what_the_gap_filler_does_not_read_is_said(client):
     sentence = "word " * 60 + "___" + " more" * 30  # under the 500-character limit, over the model's 48 tokens
     _, _, note = client.predict(sentence, 3, api_name="/fill")

@@ -112,3 +112,41 @@ def test_exchanges_are_deterministic_and_counted():
 def test_unknown_split_is_refused():
     with pytest.raises(ValueError):
         dialogues.exchanges("test")
+
+
+def test_small_talk_held_out_messages_are_never_trained_on():
+    train = {talk.message for talk in dialogues.smalltalk_of("train")}
+    held_out = {talk.message for talk in dialogues.smalltalk_of("validation")}
+    assert not train & held_out
+    assert set(dialogues.GREETINGS) <= held_out
+    assert 0.15 < len(held_out) / (len(train) + len(held_out)) < 0.3
+    kinds = {talk.kind for talk in dialogues.smalltalk_of("validation")}
+    assert kinds == {dialogues.GREETING, dialogues.WELLBEING, dialogues.THANKS, dialogues.FAREWELL}
+
+
+def test_small_talk_is_answered_in_both_voices_with_a_reply_of_its_kind():
+    exchanges = dialogues.smalltalk_exchanges("train")
+    assert {e.persona for e in exchanges} == {dialogues.MODERN, dialogues.SHAKESPEARE}
+    for exchange in exchanges:
+        assert dialogues.reply_kind_is_right(exchange.reply, exchange.template), exchange
+
+
+@pytest.mark.parametrize("reply, kind, right", [
+    ("Good morrow to you!", dialogues.GREETING, True),
+    ("Hi", dialogues.GREETING, True),
+    ("This is the capital.", dialogues.GREETING, False),  # "this" is not "hi"
+    ("You're welcome!", dialogues.THANKS, True),
+    ("Hello!", dialogues.THANKS, False),
+    ("Fare you well, sir.", dialogues.FAREWELL, True),
+    ("Good morrow to you!", dialogues.FAREWELL, False),
+])
+def test_the_kind_of_a_reply_is_read_from_whole_words(reply, kind, right):
+    assert dialogues.reply_kind_is_right(reply, kind) is right
+
+
+def test_lowercase_questions_train_lowercase_names_and_the_held_out_ones_stay_unseen():
+    train = {e.context[0] for e in dialogues.country_exchanges("train")}
+    assert "capital of peru?" in train and "capital of Peru?" in train
+    lowercase = dict(dialogues.heldout_capital_questions(lowercase=True))
+    assert "which city is the capital of peru?" in lowercase
+    assert not train & set(lowercase)

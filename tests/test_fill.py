@@ -112,3 +112,17 @@ def test_a_gap_filler_is_written_as_a_word_in_running_text(tokenizer):
     assert tokenizer.decode(first[:-1]) == " Paris"
     _, glued = blank_example(tokenizer, "(", ") is a city.", "Paris", max_source_tokens=48, max_target_tokens=12)
     assert tokenizer.decode(glued[:-1]) == "Paris"
+
+
+def test_a_famous_line_is_completed_from_the_memory_of_the_plays(engine):
+    # The quick model knows no Shakespeare; the memory finds the span after 8 matching words.
+    result = engine.fill("To be, or not to be, that is the ___.", top_k=3)
+    assert result.candidates[0][0] == "question"
+    assert result.quoted == {"question": "hamlet"} and result.matched_words == 8
+    assert 0 < result.model_only["question"] < result.best_model_probability
+    assert result.completed == "To be, or not to be, that is the question."
+
+
+def test_sentences_that_quote_nothing_are_left_to_the_model(engine):
+    result = engine.fill("Paris is the capital of ___.", top_k=3)
+    assert result.quoted == {} and result.matched_words == 0

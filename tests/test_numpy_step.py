@@ -9,18 +9,20 @@ from rnn_demo.models.numpy_step import NumpyLanguageModel
 from rnn_demo.sampling import Sampler, SamplingSettings
 
 
-@pytest.fixture(scope="module", params=[("gru", 0), ("lstm", 0), ("gru", 16), ("lstm", 16)],
-                ids=["gru", "lstm", "gru-bottleneck", "lstm-bottleneck"])
+@pytest.fixture(scope="module",
+                params=[("gru", 0, 2), ("lstm", 0, 2), ("gru", 16, 2), ("lstm", 16, 2), ("gru", 0, 1), ("gru", 16, 3)],
+                ids=["gru", "lstm", "gru-bottleneck", "lstm-bottleneck", "gru-1-layer", "gru-3-layers"])
 def models(request):
     import keras
 
     keras.utils.set_random_seed(0)
-    cell, rank = request.param
-    config = LanguageModelConfig(cell=cell, vocab_size=300, embedding_dim=24, units=40, num_layers=2,
+    cell, rank, layers = request.param
+    config = LanguageModelConfig(cell=cell, vocab_size=300, embedding_dim=24, units=40, num_layers=layers,
                                  projection_rank=rank)
     model = build_language_model(config)
-    for variable in model.trainable_variables:  # make the weights large enough to matter
-        variable.assign(variable * 3.0)
+    noise = np.random.default_rng(0)
+    for variable in model.trainable_variables:  # large enough to matter; biases (zeros at first) too
+        variable.assign(variable * 3.0 + noise.normal(0.0, 0.3, variable.shape).astype(np.float32))
     return model, NumpyLanguageModel(model)
 
 

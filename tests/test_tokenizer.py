@@ -25,6 +25,24 @@ def test_round_trip_is_exact(tokenizer, text):
     assert tokenizer.decode(ids) == text
 
 
+def test_piece_texts_concatenate_to_the_decoded_text(tokenizer):
+    """Streaming appends `piece_texts[id]` for word pieces; that must equal decoding the whole run."""
+    import random
+
+    ids = tokenizer.encode("".join(TEXTS)) + random.Random(0).choices(range(tokenizer.vocab_size), k=3000)
+    runs, run = [], []
+    for index in ids:  # maximal runs of ids with a fixed text
+        if tokenizer.piece_texts[index] is None:
+            runs.append(run)
+            run = []
+        else:
+            run.append(index)
+    runs.append(run)
+    assert sum(map(len, runs)) > 1000
+    for run in runs:
+        assert "".join(tokenizer.piece_texts[i] for i in run) == tokenizer.decode(run)
+
+
 def test_no_unknown_tokens_for_any_unicode(tokenizer):
     ids = tokenizer.encode("".join(TEXTS))
     assert UNK_ID not in ids

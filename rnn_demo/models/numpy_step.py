@@ -31,36 +31,70 @@ def gru_cell(x_proj: np.ndarray, h: np.ndarray, recurrent: np.ndarray, recurrent
 
 
 class NumpyLanguageModel:
-    """Batch-1 `step(tokens, state) -> (logits, state)` over a trained `LanguageModel`'s weights."""
+    """Batch-1 `step(tokens, state) -> (logits, state)` over a trained `LanguageModel`'s weights.
+
+    Per token this is a handful of matrix-vector products and about a dozen small NumPy calls
+    per layer; the weights are rearranged once so that no call is spent on what can be folded:
+    the first layer's input is a row of a (vocab, gates × units) table, the GRU's recurrent
+    biases of its update and reset gates are added to the input side, and each layer's output
+    is multiplied by the next layer's input kernel and its slice of the output layer at once.
+    """
 
     def __init__(self, model):
         self.config = model.config
-        self.units = model.config.units
+        units = self.units = model.config.units
+        gru = self.config.cell == "gru"
         embedding = np.asarray(model.embedding.embeddings, dtype=np.float32)
+        first = model.bottleneck if model.bottleneck is not None else model.projection
+        dense = np.asarray(first.kernel, dtype=np.float32)  # (layers × units, width)
+        self.width = dense.shape[1]
+        count = len(model.rnn_layers)
         self.layers = []
         for index, rnn in enumerate(model.rnn_layers):
             kernel, recurrent, input_bias, recurrent_bias = rnn_weights(rnn, self.config.cell)
-            if index == 0:
-                # Precompute embedding @ kernel + bias for every token id: (vocab, gates * units).
+            if gru:  # z and r add their two biases; only the candidate's stays inside r * (…)
+                input_bias = input_bias.copy()
+                input_bias[:2 * units] += recurrent_bias[:2 * units]
+                recurrent_bias = np.ascontiguousarray(recurrent_bias[2 * units:])
+            if index == 0:  # embedding @ kernel + bias for every token id: (vocab, gates × units)
                 kernel, input_bias = embedding @ kernel + input_bias, None
-            self.layers.append((kernel, recurrent, input_bias, recurrent_bias))
-        # The first dense layer reads all layers' outputs: one (units, width) slice per layer.
-        first = model.bottleneck if model.bottleneck is not None else model.projection
-        kernel = np.asarray(first.kernel, dtype=np.float32)
-        self.skip_kernels = [np.ascontiguousarray(kernel[i * self.units:(i + 1) * self.units])
-                             for i in range(len(self.layers))]
+            self.layers.append([kernel, recurrent, input_bias, recurrent_bias])
+        # Layer i's output feeds layer i+1's kernel and its own slice of the first dense layer:
+        # one product h @ [kernel_{i+1} | dense_i] gives both.
+        self.out_kernels = []
+        for index in range(count):
+            own = dense[index * units:(index + 1) * units]
+            if index + 1 < count:
+                own = np.concatenate([self.layers[index + 1][0], own], axis=1)
+            self.out_kernels.append(np.ascontiguousarray(own))
         self.projection_kernel = (np.ascontiguousarray(model.projection.kernel, dtype=np.float32)
                                   if model.bottleneck is not None else None)  # (rank, vocab)
         self.projection_bias = np.asarray(model.projection.bias, dtype=np.float32)
-        self._cell = self._gru if self.config.cell == "gru" else self._lstm
+        self._cell = self._gru if gru else self._lstm
 
     def initial_state(self) -> list:
         parts = 1 if self.config.cell == "gru" else 2
         return [[np.zeros(self.units, np.float32) for _ in range(parts)] for _ in self.layers]
 
-    def _gru(self, x_proj, state, recurrent, recurrent_bias):
-        h = gru_cell(x_proj, state[0], recurrent, recurrent_bias)
-        return h, [h]
+    def _gru(self, x_proj, state, recurrent, candidate_bias):
+        """Keras's GRU (reset_after) with z and r biases already in `x_proj`."""
+        u = self.units
+        h = state[0]
+        h_proj = h @ recurrent  # (3 × units,): z, r, candidate
+        gates = x_proj[:2 * u] + h_proj[:2 * u]
+        gates *= 0.5  # sigmoid(x) = 0.5 · tanh(x / 2) + 0.5
+        np.tanh(gates, out=gates)
+        gates *= 0.5
+        gates += 0.5
+        candidate = h_proj[2 * u:]
+        candidate += candidate_bias
+        candidate *= gates[u:]
+        candidate += x_proj[2 * u:]
+        np.tanh(candidate, out=candidate)
+        new = h - candidate  # z · h + (1 − z) · c = c + z · (h − c)
+        new *= gates[:u]
+        new += candidate
+        return new, [new]
 
     def _lstm(self, x_proj, state, recurrent, recurrent_bias):
         h, c = state
@@ -71,29 +105,37 @@ class NumpyLanguageModel:
         h = o * np.tanh(c)
         return h, [h, c]
 
-    def _advance(self, token: int, state: list) -> tuple[list, list]:
-        """One token through every layer: (each layer's output, new state)."""
-        new_state, outputs = [], []
-        x = None
-        for index, (kernel, recurrent, input_bias, recurrent_bias) in enumerate(self.layers):
-            x_proj = kernel[token] if index == 0 else x @ kernel + input_bias
-            x, layer_state = self._cell(x_proj, state[index], recurrent, recurrent_bias)
+    def _advance(self, token: int, state: list, want_output: bool) -> tuple[np.ndarray | None, list]:
+        """One token through every layer: (the first dense layer's output if wanted, new state)."""
+        new_state = []
+        x_proj = self.layers[0][0][token]
+        dense = None
+        last = len(self.layers) - 1
+        for index, (_, recurrent, _, recurrent_bias) in enumerate(self.layers):
+            h, layer_state = self._cell(x_proj, state[index], recurrent, recurrent_bias)
             new_state.append(layer_state)
-            outputs.append(x)
-        return outputs, new_state
+            if index < last:
+                both = h @ self.out_kernels[index]  # [next layer's input | this layer's dense slice]
+                x_proj = both[:-self.width]
+                x_proj += self.layers[index + 1][2]
+                if want_output:
+                    dense = both[-self.width:] if dense is None else dense + both[-self.width:]
+            elif want_output:
+                own = h @ self.out_kernels[index]
+                dense = own if dense is None else dense + own
+        return dense, new_state
 
     def step(self, tokens, state):
         """Feeds `tokens` after `state`; returns (logits (vocab,), new state). Only the last
         token's logits are computed, so feeding a long prompt costs little more than the RNN."""
-        outputs = None
-        for token in tokens:
-            outputs, state = self._advance(int(token), state)
-        skip = outputs[0] @ self.skip_kernels[0]  # h @ W: row-major, 2-3x faster than W.T @ h
-        for output, kernel in zip(outputs[1:], self.skip_kernels[1:]):
-            skip += output @ kernel
+        tokens = list(tokens)
+        dense = None
+        for position, token in enumerate(tokens):
+            dense, state = self._advance(int(token), state, want_output=position == len(tokens) - 1)
         if self.projection_kernel is not None:
-            skip = skip @ self.projection_kernel  # (rank,) → (vocab,)
-        return skip + self.projection_bias, state
+            dense = dense @ self.projection_kernel  # (rank,) → (vocab,); h @ W is 2-3× faster than W.T @ h
+        dense += self.projection_bias
+        return dense, state
 
 
 class NumpySeq2Seq:

@@ -1,0 +1,78 @@
+"""The fill tab's memory of the plays: spans found between a gap's neighbours, and how they mix in."""
+import pytest
+
+from rnn_demo.corpora import Play
+from rnn_demo.quotes import MIN_MATCHED_WORDS, QuoteIndex, Quotation, mix_quotations
+
+HAMLET = """HAMLET:
+To be, or not to be, that is the question:
+Whether 'tis nobler in the mind to suffer
+
+OPHELIA:
+Good my lord, how does your honour for this many a day?
+"""
+OTHER = """FIRST LORD:
+I know not, sir, that is the question.
+
+SECOND LORD:
+Lend me your ears, and that is the answer: go.
+
+FIRST LORD:
+Not to be, that is the
+question of the day.
+"""
+
+
+@pytest.fixture(scope="module")
+def index():
+    return QuoteIndex([Play("hamlet", HAMLET), Play("other", OTHER)])
+
+
+def test_the_span_between_the_neighbours_is_found_with_its_play(index):
+    found = index.find("To be, or not to be, that is the ", ".")
+    assert found == [Quotation("question", 1.0, 8, "hamlet")]
+
+
+def test_a_gap_that_ends_the_sentence_takes_a_span_that_ends_a_clause(index):
+    # "not to be, that is the" is followed by "question:" in Hamlet and by "question of the day."
+    # in the other play: only the first ends a clause within three words.
+    assert index.find("Not to be, that is the ", ".") == [Quotation("question", 1.0, 6, "hamlet")]
+    assert index.find("Not to be, that is the ", " of the day.") == [Quotation("question", 1.0, 9, "other")]
+
+
+def test_longest_matches_only_and_case_is_ignored(index):
+    found = index.find("I KNOW NOT, SIR, THAT IS THE ", ".")
+    assert [(q.filler, q.matched_words, q.play) for q in found] == [("question", 7, "other")]
+
+
+def test_short_matches_are_common_phrases_not_quotations(index):
+    assert MIN_MATCHED_WORDS == 4
+    assert index.find("lend me ", ".") == []  # two matching words
+    assert index.find("Lend me your ", ", and that") != []  # 3 left + 3 right
+
+
+def test_right_neighbours_alone_find_a_span_that_begins_a_clause(index):
+    found = index.find("", " is the question: whether 'tis nobler")
+    assert [q.filler for q in found] == ["that"]
+
+
+def test_matches_do_not_run_across_speeches(index):
+    # "...many a day?" ends Ophelia's speech; the next play's first speech starts "I know not".
+    assert index.find("how does your honour for this many a ", " I know not") == []
+
+
+def test_no_words_around_the_gap_finds_nothing(index):
+    assert index.find("", "") == [] and index.find("!", "?") == []
+
+
+def test_mixing_weights_the_memory_by_the_words_matched():
+    quotations = [Quotation("Question", 0.75, 5, "hamlet"), Quotation("answer", 0.25, 5, "other")]
+    mixed, found = mix_quotations({"question": 0.1, "king": 0.5}, quotations, lambda text: 0.02)
+    weight = 5 / 8
+    assert mixed == pytest.approx({"question": (1 - weight) * 0.1 + weight * 0.75, "king": (1 - weight) * 0.5,
+                                   "answer": (1 - weight) * 0.02 + weight * 0.25})
+    assert set(found) == {"question", "answer"}  # the beam's spelling is kept
+
+
+def test_no_quotations_leave_the_model_alone():
+    assert mix_quotations({"king": 0.5}, [], lambda text: 1.0) == ({"king": 0.5}, {})
