@@ -219,9 +219,13 @@ def _fact_exchanges(fact: dict, questions: FactQuestions, split: str) -> list[Ex
     for i in _phrasings(questions, split):
         phrasing = questions.phrasings[i]
         found.append(Exchange(MODERN, (phrasing.format(name=fact["name"]),), reply, "facts", questions.template(i)))
-        if split == "train" and phrasing[0].islower():  # typed in lowercase: the name is, too
-            found.append(Exchange(MODERN, (phrasing.format(name=fact["name"].lower()),), reply, "facts",
-                                  questions.template(i)))
+        if split == "train" and (phrasing[0].islower() or questions.kind == "capital"):
+            # As people type: the name in lowercase in lowercase phrasings, and every capital
+            # question all in lowercase (held-out lowercase capitals: 6% right before, 60% after
+            # the first of these, the name-only one).
+            lowered = phrasing.format(name=fact["name"].lower())
+            found.append(Exchange(MODERN, (lowered if phrasing[0].islower() else lowered.lower(),), reply,
+                                  "facts", questions.template(i)))
     return found
 
 

@@ -51,6 +51,15 @@ def test_short_matches_are_common_phrases_not_quotations(index):
     assert index.find("Lend me your ", ", and that") != []  # 3 left + 3 right
 
 
+def test_a_passage_found_in_many_places_is_a_phrase_not_a_quotation():
+    def play(words):
+        return Play("lords", "\n\n".join(f"LORD:\nGive me the {word} of the day." for word in words))
+
+    assert QuoteIndex([play("abcdefgh")]).find("give me the ", " of the") == []  # 5 words matched, in 8 places
+    found = QuoteIndex([play("aab")]).find("give me the ", " of the")
+    assert {q.filler: q.share for q in found} == {"a": pytest.approx(2 / 3), "b": pytest.approx(1 / 3)}
+
+
 def test_right_neighbours_alone_find_a_span_that_begins_a_clause(index):
     found = index.find("", " is the question: whether 'tis nobler")
     assert [q.filler for q in found] == ["that"]
