@@ -166,10 +166,10 @@ class Engine:
             if self._quotes is None:
                 try:
                     self._quotes = training_index()
+                    log.info("built the memory of the training plays")
                 except FileNotFoundError as error:  # the plays' package is missing: fill without the memory
                     log.warning("fill works without its memory of the plays: %s", error)
                     self._quotes = False
-                log.info("built the memory of the training plays")
         return self._quotes.find(left, right) if self._quotes else []
 
     def load_all(self) -> dict[str, str]:

@@ -7,7 +7,7 @@ import pytest
 
 from rnn_demo.__main__ import main
 from rnn_demo.config import InputError
-from rnn_demo.decoding import merge_candidates, seq2seq_beam_search
+from rnn_demo.decoding import merge_candidates, seq2seq_beam_search, teacher_forced
 from rnn_demo.engines import Engine
 
 
@@ -47,6 +47,13 @@ def test_beam_n_best_of_a_fake_model_merges_to_known_probabilities():
     candidates, best = merge_candidates([(spelled[tuple(h.tokens)], h.log_prob) for h in hypotheses], top_k=5)
     assert candidates[0][0] == "Paris" and candidates[0][1] == pytest.approx(0.8)
     assert candidates[1] == ("Lyon", pytest.approx(0.2)) and best == pytest.approx(0.8)
+
+
+def test_teacher_forcing_gives_the_known_probability_of_a_spelling():
+    model = SpellingModel()
+    log_probs, attention = teacher_forced(model, model.encode([5, 6]), 2, [10, 11, 3])
+    np.testing.assert_allclose(np.exp(log_probs), [0.45, 1.0, 1.0], rtol=1e-6)
+    assert attention.shape == (3, 2)
 
 
 @pytest.fixture(scope="module")
