@@ -18,7 +18,6 @@ from .decoding import (StopReason, attention_map, merged_probabilities, seq2seq_
                        top_normalised)
 from .quotes import mix_quotations
 from .sampling import Sampler, SamplingSettings, softmax
-from .threads import BlasThreads
 from .tokenizer import BOS_ID, EOS_ID, Tokenizer
 
 log = logging.getLogger(__name__)
@@ -113,7 +112,6 @@ class Engine:
         self._errors: dict[str, str] = {}  # models that failed to load, with the reason
         self._quotes_lock = threading.Lock()
         self._quotes = None  # the fill tab's memory of the training plays, built on first use
-        self.blas = BlasThreads()  # every core for a request decoding alone, one each when several
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -220,11 +218,6 @@ class Engine:
                stop: StopReason | None = None) -> Iterator[GenerationChunk]:
         """Yields the text so far after each token (held back inside an unfinished UTF-8 character)."""
         request = self.validate_generation(request)
-        with self.blas.decoding():
-            yield from self._stream(request, should_stop, stop)
-
-    def _stream(self, request: GenerationRequest, should_stop: Callable[[], bool],
-                stop: StopReason | None) -> Iterator[GenerationChunk]:
         loaded = self.language_model(request.model)
         tokenizer = self.tokenizer
         sampler = Sampler(SamplingSettings(request.temperature, request.top_k, request.top_p,
@@ -262,13 +255,11 @@ class Engine:
 
     def chat(self, request: ChatRequest) -> Iterator[ChatReply]:
         """Answers the message; yields the growing reply, the last one complete with attention."""
-        with self.blas.decoding():
-            yield from _chat(self, request)
+        return _chat(self, request)
 
     def fill(self, sentence: str, top_k: int = 5) -> FillResult:
         """The likeliest fillers of the one gap (`___` or `[MASK]`) in `sentence`."""
-        with self.blas.decoding():
-            return _fill(self, sentence, top_k)
+        return _fill(self, sentence, top_k)
 
     def top_probabilities(self, logits: np.ndarray | None, k: int = TOP_PROBABILITIES) -> dict[str, float]:
         """The model's k likeliest next tokens, as {piece shown readably: probability}."""
