@@ -25,7 +25,7 @@ BREAK = -1  # the id between speeches: no match runs across one
 # A quotation found after m matching neighbouring words gets weight m / (m + 3) against the
 # model: 4 words → 0.57, 8 → 0.73. A long exact match is strong evidence of a quoted line.
 QUOTE_PRIOR_WORDS = 3
-_CLAUSE_END = frozenset(".,;:!?")
+_CLAUSE_END = frozenset(".,;:!?\n")  # punctuation, or the end of a verse line
 
 
 @dataclass(frozen=True)
@@ -45,20 +45,21 @@ class _Words:
     ids: np.ndarray  # (words,) int32 index into `vocabulary`, or BREAK
     surface_ids: np.ndarray  # (words,) int32 index into `spellings`: the word as spelt
     spellings: list[str]
-    clause_end: np.ndarray  # (words,) bool: punctuation (or the speech's end) follows the word
+    clause_end: np.ndarray  # (words,) bool: punctuation, a line end or the speech's end follows the word
     play_of: np.ndarray  # (words,) int32 index into `plays`
     plays: list[str]
     vocabulary: dict[str, int]  # lowercased word → id
 
 
 def _speech_words(text: str) -> list[tuple[str, bool]]:
-    """(word, followed by punctuation) for each word of a speech."""
-    line = blanks._spoken(text)
-    matches = list(blanks.WORD.finditer(line))
+    """(word, followed by punctuation or a line end) for each word of a speech: "Now is the
+    winter of our discontent / Made glorious summer" ends a line after "discontent"."""
+    text = text.replace(blanks.MARKDOWN_ESCAPE, "")
+    matches = list(blanks.WORD.finditer(text))
     found = []
     for index, match in enumerate(matches):
-        end = matches[index + 1].start() if index + 1 < len(matches) else len(line)
-        found.append((match.group(), index + 1 == len(matches) or bool(_CLAUSE_END & set(line[match.end():end]))))
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        found.append((match.group(), index + 1 == len(matches) or bool(_CLAUSE_END & set(text[match.end():end]))))
     return found
 
 

@@ -40,6 +40,12 @@ def test_a_gap_that_ends_the_sentence_takes_a_span_that_ends_a_clause(index):
     assert index.find("Not to be, that is the ", " of the day.") == [Quotation("question", 1.0, 9, "other")]
 
 
+def test_a_verse_line_end_ends_a_span_like_punctuation(index):
+    # "To be, or not to be, that is the question:\nWhether 'tis nobler in the mind to suffer"
+    assert [q.filler for q in index.find("Whether 'tis nobler in the ", ".")] == ["mind to suffer"]
+    assert [q.filler for q in index.find("the question: whether 'tis nobler in the ", " suffer")] == ["mind to"]
+
+
 def test_longest_matches_only_and_case_is_ignored(index):
     found = index.find("I KNOW NOT, SIR, THAT IS THE ", ".")
     assert [(q.filler, q.matched_words, q.play) for q in found] == [("question", 7, "other")]
