@@ -88,3 +88,13 @@ def test_chat_command_answers_each_line(quick_assets, tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and all(isinstance(json.loads(line)["reply"], str) for line in lines)
     assert main(["chat", "hi", "--persona", "pirate", "--assets", str(quick_assets)]) == 2
+
+
+def test_the_quick_chatbot_records_its_held_out_measures(quick_assets):
+    metrics = json.loads((quick_assets / "chatbot" / "config.json").read_text())["metrics"]
+    for key in ("heldout_capital_accuracy", "heldout_lowercase_capital_accuracy", "distinct_reply_ratio"):
+        assert 0.0 <= metrics[key] <= 1.0
+    assert set(metrics["heldout_smalltalk_right_kind"]) == {"modern", "shakespeare"}
+    assert metrics["heldout_smalltalk_messages"] == 8  # a quick run asks 8 of each kind of question
+    assert set(metrics["greetings"]) == set(metrics["greetings_shakespeare"]) == {
+        "Hello", "Hi, how are you?", "Good morning!", "Hey there"}
