@@ -21,6 +21,10 @@ MAX_SPAN_WORDS = blanks.MAX_ANSWER_WORDS  # a filler is 1-3 words, as in trainin
 MAX_CONTEXT_WORDS = 8  # neighbouring words compared on each side of the gap
 MIN_MATCHED_WORDS = 4  # fewer matched neighbours than this is a common phrase, not a quotation
 MAX_PLACES = 5  # a passage found in more places than this ("and the ___ of the") is a phrase too
+# A quotation matches most of the words typed around the gap (up to 8 a side): "I like to ___
+# in the morning." matched "to ___ in the morning" in Twelfth Night, 4 of its 6 words, and
+# "find him" then outweighed the model.
+MIN_MATCHED_SHARE = 0.75
 BREAK = -1  # the id between speeches: no match runs across one
 # A quotation found after m matching neighbouring words gets weight m / (m + 3) against the
 # model: 4 words → 0.57, 8 → 0.73. A long exact match is strong evidence of a quoted line.
@@ -150,8 +154,9 @@ class QuoteIndex:
     def find(self, left: str, right: str) -> list[Quotation]:
         """Spans of the plays between the last words of `left` and the first words of `right`.
 
-        Only the longest matches count, and only if at least `MIN_MATCHED_WORDS` words matched in
-        at most `MAX_PLACES` places: a quotation, not a common phrase.
+        Only the longest matches count, and only if at least `MIN_MATCHED_WORDS` words, and 3 in
+        4 of the words around the gap, matched in at most `MAX_PLACES` places: a quotation, not a
+        common phrase.
 
         Returns:
             Quotations, most frequent first; [] when nothing long enough matched.
@@ -170,7 +175,8 @@ class QuoteIndex:
         found = list(self._spans(candidates[candidates >= 0], left_words, right_words))
         best = max((matched for _, _, matched in found), default=0)
         spans = [(start, length) for start, length, matched in found if matched == best]
-        if best < MIN_MATCHED_WORDS or len(spans) > MAX_PLACES:
+        typed = len(left_words) + len(right_words)
+        if best < max(MIN_MATCHED_WORDS, MIN_MATCHED_SHARE * typed) or len(spans) > MAX_PLACES:
             return []
         return self._quotations(spans, best)
 

@@ -323,8 +323,9 @@ def _fill_tab(engine: Engine) -> gr.Markdown:
         notice = _notice(engine, "fill")
         gr.Markdown("Write a sentence with one gap, `___` (two or more underscores) or `[MASK]`. An "
                     "encoder-decoder of the chatbot's family writes the missing words; beam search ranks them. "
-                    "When four or more words around the gap match a passage of the training plays, the words "
-                    "the play has there are mixed in (📜 in the note), weighted by how many words matched.")
+                    "When the words around the gap (four or more, and most of those typed) match a passage of "
+                    "the training plays, the words the play has there are mixed in (📜 in the note), weighted "
+                    "by how many words matched.")
         with gr.Row():
             with gr.Column(scale=3):
                 sentence = gr.Textbox(label="Sentence", value="Paris is the capital of ___.",

@@ -66,6 +66,11 @@ def test_a_passage_found_in_many_places_is_a_phrase_not_a_quotation():
     assert {q.filler: q.share for q in found} == {"a": pytest.approx(2 / 3), "b": pytest.approx(1 / 3)}
 
 
+def test_a_quotation_matches_most_of_the_words_typed(index):
+    assert index.find("To be, or not to be, that is the ", ".") != []  # 8 of 8
+    assert index.find("Never mind whether to be, that is the ", ".") == []  # 5 of the 8 last words
+
+
 def test_right_neighbours_alone_find_a_span_that_begins_a_clause(index):
     found = index.find("", " is the question: whether 'tis nobler")
     assert [q.filler for q in found] == ["that"]
