@@ -49,40 +49,36 @@ def _not_measured(measure: str, method: str, unit: str, budget: str, error: Exce
     return Row(measure, method, None, unit, budget=budget, note=f"not measured: {error}")
 
 
-def chat_row(engine, *, count: int) -> Row:
-    """p50 of a complete beam-4 chat reply (a reply is at most the decoder's 32 tokens)."""
+def _p50_row(measure: str, method: str, max_ms: float, load, call, inputs: list[str], what: str) -> Row:
+    """p50 of `call` over `inputs` once `load()` has loaded its model (or why it was not measured)."""
     from rnn_demo.checkpoints import CheckpointError
-    from rnn_demo.engines import ChatRequest
 
-    measure, method, budget = "chat reply", f"engine.chat, beam {CHAT_BEAM_WIDTH}", f"p50 ≤ {MAX_CHAT_P50_MS:g} ms"
+    budget = f"p50 ≤ {max_ms:g} ms"
     try:
-        engine.chatbot()
+        load()
     except CheckpointError as error:
         return _not_measured(measure, method, "ms", budget, error)
+    value = p50_ms(call, inputs)
+    return Row(measure, f"{method}, p50 of {len(inputs)} {what}", value, "ms", budget=budget,
+               met=at_most(value, max_ms))
+
+
+def chat_row(engine, *, count: int) -> Row:
+    """p50 of a complete beam-4 chat reply (a reply is at most the decoder's 32 tokens)."""
+    from rnn_demo.engines import ChatRequest
 
     def chat(message: str) -> None:
         for _ in engine.chat(ChatRequest(message=message, decoding="beam", beam_width=CHAT_BEAM_WIDTH)):
             pass
 
-    messages = chat_messages(count)
-    value = p50_ms(chat, messages)
-    return Row(measure, f"{method}, p50 of {len(messages)} held-out messages", value, "ms", budget=budget,
-               met=at_most(value, MAX_CHAT_P50_MS))
+    return _p50_row("chat reply", f"engine.chat, beam {CHAT_BEAM_WIDTH}", MAX_CHAT_P50_MS, engine.chatbot, chat,
+                    chat_messages(count), "held-out messages")
 
 
 def fill_row(engine, *, count: int) -> Row:
     """p50 of a top-5 fill of one gap."""
-    from rnn_demo.checkpoints import CheckpointError
-
-    measure, method, budget = "fill the blank", f"engine.fill, top {FILL_TOP_K}", f"p50 ≤ {MAX_FILL_P50_MS:g} ms"
-    try:
-        engine.blank_model()
-    except CheckpointError as error:
-        return _not_measured(measure, method, "ms", budget, error)
-    sentences = gap_sentences(count)
-    value = p50_ms(lambda sentence: engine.fill(sentence, FILL_TOP_K), sentences)
-    return Row(measure, f"{method}, p50 of {len(sentences)} held-out gaps", value, "ms", budget=budget,
-               met=at_most(value, MAX_FILL_P50_MS))
+    return _p50_row("fill the blank", f"engine.fill, top {FILL_TOP_K}", MAX_FILL_P50_MS, engine.blank_model,
+                    lambda sentence: engine.fill(sentence, FILL_TOP_K), gap_sentences(count), "held-out gaps")
 
 
 def measure(engine, *, count: int) -> list[Row]:

@@ -430,16 +430,12 @@ def _greetings() -> list[SmallTalk]:
             for ending in _ENDINGS:
                 message = opener + address + ending
                 found.append(SmallTalk(message, GREETING, _replies(replies, message)))
-            for ask in _ASK_WELLBEING:
-                message = opener + address + ask
-                modern, old = _replies((replies[0][:2], replies[1]), message)
-                wellbeing = _replies(_WELLBEING_REPLIES, message)
-                found.append(SmallTalk(message, GREETING, (f"{modern} {wellbeing[0]}", f"{old} {wellbeing[1]}")))
-            for meet in _MEETS:
-                message = opener + address + meet
-                modern, old = _replies((replies[0][:2], replies[1]), message)
-                meeting = _replies(_MEET_REPLIES, message)
-                found.append(SmallTalk(message, GREETING, (f"{modern} {meeting[0]}", f"{old} {meeting[1]}")))
+            for tails, tail_replies in ((_ASK_WELLBEING, _WELLBEING_REPLIES), (_MEETS, _MEET_REPLIES)):
+                for tail in tails:  # "Hi there, how are you?" → a short hello, then the answer
+                    message = opener + address + tail
+                    modern, old = _replies((replies[0][:2], replies[1]), message)
+                    answer = _replies(tail_replies, message)
+                    found.append(SmallTalk(message, GREETING, (f"{modern} {answer[0]}", f"{old} {answer[1]}")))
     return found
 
 

@@ -11,12 +11,11 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from . import checkpoints
+from . import checkpoints, quotes
 from .config import LIMITS, PERSONA_MODERN, PERSONA_SHAKESPEARE, InputError, Limits
 from .datasets import blank_source, gap_side_ids, seq2seq_example
 from .decoding import (StopReason, attention_map, merged_probabilities, seq2seq_beam_search, stream, teacher_forced,
                        top_normalised)
-from .quotes import mix_quotations
 from .sampling import Sampler, SamplingSettings, softmax
 from .tokenizer import BOS_ID, EOS_ID, Tokenizer
 
@@ -158,12 +157,10 @@ class Engine:
 
     def quotations(self, left: str, right: str) -> list:
         """Spans of the training plays between the gap's neighbours (`quotes.QuoteIndex.find`)."""
-        from .quotes import training_index
-
         with self._quotes_lock:
             if self._quotes is None:
                 try:
-                    self._quotes = training_index()
+                    self._quotes = quotes.training_index()
                     log.info("built the memory of the training plays")
                 except FileNotFoundError as error:  # the plays' package is missing: fill without the memory
                     log.warning("fill works without its memory of the plays: %s", error)
@@ -546,7 +543,7 @@ def rank_fill(fast, tokenizer: Tokenizer, config, left: str, right: str, *, beam
         scored[text] = math.exp(teacher_forced(fast, memory, BOS_ID, target)[0].sum())
         return scored[text]
 
-    ranking.probabilities, found = mix_quotations(probabilities, quotations, model_probability)
+    ranking.probabilities, found = quotes.mix_quotations(probabilities, quotations, model_probability)
     ranking.quoted = {text: quotation.play for text, quotation in found.items()}
     ranking.model_only = {text: scored[text] for text in found}
     ranking.matched_words = quotations[0].matched_words

@@ -20,14 +20,37 @@ def rnn_weights(rnn, cell: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     return kernel, np.ascontiguousarray(recurrent), bias, np.zeros_like(bias)
 
 
-def gru_cell(x_proj: np.ndarray, h: np.ndarray, recurrent: np.ndarray, recurrent_bias: np.ndarray) -> np.ndarray:
-    """One Keras GRU step (reset_after) from the projected input; works on (units,) or (batch, units)."""
+def fold_gru_biases(input_bias: np.ndarray, recurrent_bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(input bias with the recurrent z and r biases added, the candidate's recurrent bias).
+
+    In Keras's GRU (reset_after) the update and reset gates add both biases, so they can be
+    added once here; only the candidate's recurrent bias stays inside r · (h @ W_h + b_h).
+    """
+    units = len(recurrent_bias) // 3
+    folded = input_bias.copy()
+    folded[:2 * units] += recurrent_bias[:2 * units]
+    return folded, np.ascontiguousarray(recurrent_bias[2 * units:])
+
+
+def gru_cell(x_proj: np.ndarray, h: np.ndarray, recurrent: np.ndarray, candidate_bias: np.ndarray) -> np.ndarray:
+    """One Keras GRU step (reset_after) from the projected input, its biases folded by
+    `fold_gru_biases`; works on (units,) or (batch, units) and writes only to new arrays."""
     u = h.shape[-1]
-    h_proj = h @ recurrent + recurrent_bias  # (..., 3 * units) in Keras order z, r, h
-    z = _sigmoid(x_proj[..., :u] + h_proj[..., :u])
-    r = _sigmoid(x_proj[..., u:2 * u] + h_proj[..., u:2 * u])
-    candidate = np.tanh(x_proj[..., 2 * u:] + r * h_proj[..., 2 * u:])
-    return z * h + (1.0 - z) * candidate
+    h_proj = h @ recurrent  # (..., 3 × units) in Keras order z, r, candidate
+    gates = x_proj[..., :2 * u] + h_proj[..., :2 * u]
+    gates *= 0.5  # sigmoid(x) = 0.5 · tanh(x / 2) + 0.5
+    np.tanh(gates, out=gates)
+    gates *= 0.5
+    gates += 0.5
+    candidate = h_proj[..., 2 * u:]
+    candidate += candidate_bias
+    candidate *= gates[..., u:]
+    candidate += x_proj[..., 2 * u:]
+    np.tanh(candidate, out=candidate)
+    new = h - candidate  # z · h + (1 − z) · c = c + z · (h − c)
+    new *= gates[..., :u]
+    new += candidate
+    return new
 
 
 class NumpyLanguageModel:
@@ -52,10 +75,8 @@ class NumpyLanguageModel:
         self.layers = []
         for index, rnn in enumerate(model.rnn_layers):
             kernel, recurrent, input_bias, recurrent_bias = rnn_weights(rnn, self.config.cell)
-            if gru:  # z and r add their two biases; only the candidate's stays inside r * (…)
-                input_bias = input_bias.copy()
-                input_bias[:2 * units] += recurrent_bias[:2 * units]
-                recurrent_bias = np.ascontiguousarray(recurrent_bias[2 * units:])
+            if gru:
+                input_bias, recurrent_bias = fold_gru_biases(input_bias, recurrent_bias)
             if index == 0:  # embedding @ kernel + bias for every token id: (vocab, gates × units)
                 kernel, input_bias = embedding @ kernel + input_bias, None
             self.layers.append([kernel, recurrent, input_bias, recurrent_bias])
@@ -77,24 +98,8 @@ class NumpyLanguageModel:
         return [[np.zeros(self.units, np.float32) for _ in range(parts)] for _ in self.layers]
 
     def _gru(self, x_proj, state, recurrent, candidate_bias):
-        """Keras's GRU (reset_after) with z and r biases already in `x_proj`."""
-        u = self.units
-        h = state[0]
-        h_proj = h @ recurrent  # (3 × units,): z, r, candidate
-        gates = x_proj[:2 * u] + h_proj[:2 * u]
-        gates *= 0.5  # sigmoid(x) = 0.5 · tanh(x / 2) + 0.5
-        np.tanh(gates, out=gates)
-        gates *= 0.5
-        gates += 0.5
-        candidate = h_proj[2 * u:]
-        candidate += candidate_bias
-        candidate *= gates[u:]
-        candidate += x_proj[2 * u:]
-        np.tanh(candidate, out=candidate)
-        new = h - candidate  # z · h + (1 − z) · c = c + z · (h − c)
-        new *= gates[:u]
-        new += candidate
-        return new, [new]
+        h = gru_cell(x_proj, state[0], recurrent, candidate_bias)
+        return h, [h]
 
     def _lstm(self, x_proj, state, recurrent, recurrent_bias):
         h, c = state
@@ -148,7 +153,8 @@ class NumpySeq2Seq:
     def __init__(self, model):
         self.model = model
         embedding = np.asarray(model.embedding.embeddings, dtype=np.float32)
-        kernel, self.recurrent, input_bias, self.recurrent_bias = rnn_weights(model.decoder, "gru")
+        kernel, self.recurrent, input_bias, recurrent_bias = rnn_weights(model.decoder, "gru")
+        input_bias, self.candidate_bias = fold_gru_biases(input_bias, recurrent_bias)
         self.input_table = embedding @ kernel + input_bias  # (vocab, 3 * dec) per token id
         self.query_kernel = np.asarray(model.attention_query.kernel, dtype=np.float32)
         self.query_bias = np.asarray(model.attention_query.bias, dtype=np.float32)
@@ -166,7 +172,7 @@ class NumpySeq2Seq:
 
     def step(self, tokens, state, memory):
         memory_values, keys, mask, _ = memory
-        h = gru_cell(self.input_table[np.asarray(tokens)], state, self.recurrent, self.recurrent_bias)
+        h = gru_cell(self.input_table[np.asarray(tokens)], state, self.recurrent, self.candidate_bias)
         query = h @ self.query_kernel + self.query_bias  # (batch, att)
         scores = np.tanh(query[:, None, :] + keys[None]) @ self.score_vector  # (batch, src)
         scores = np.where(mask[None, :], scores, -1e9)
