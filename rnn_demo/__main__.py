@@ -129,7 +129,7 @@ def _train(args, argv: list[str]) -> dict:
     if args.what in ("shakespeare", "all"):
         tokenizer = Tokenizer(tokenizer_path)
         model_config = _dataclass_from_flags(args, LanguageModelConfig, LanguageModelConfig())
-        train_config = _dataclass_from_flags(args, TrainingConfig, TrainingConfig())
+        train_config = _dataclass_from_flags(args, TrainingConfig, training.LANGUAGE_MODEL_TRAINING)
         if args.quick:
             model_config, train_config = training.quick_configs(model_config, train_config)
         name = args.name or f"shakespeare-{model_config.cell}"
@@ -156,6 +156,8 @@ def _train_seq2seq(what: str, args, tokenizer_path: Path, command: str) -> dict:
     }[what]
     model_config = _dataclass_from_flags(args, Seq2SeqConfig, replace(Seq2SeqConfig(), **model_defaults))
     train_config = _dataclass_from_flags(args, TrainingConfig, replace(TrainingConfig(), **train_defaults))
+    if train_config.round_matrices:
+        raise ValueError("--round-matrices applies to the Shakespeare language models only")
     if args.quick:
         model_config = replace(model_config, **training.QUICK_SEQ2SEQ)
         train_config = replace(train_config, **training.QUICK_CHATBOT_TRAINING)

@@ -77,6 +77,10 @@ class TrainingConfig:
     validation_steps: int | None = None
     seed: int = 1234
     init_from: str = ""  # a checkpoint (folder, or name in --out) whose weights start the run
+    # Language models: "float16" rounds every weight matrix but the embedding to a float16 value
+    # after training (still stored as float32), so the compiled sampler can read half the bytes
+    # with no difference from Keras; "" keeps full float32.
+    round_matrices: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,10 @@ import numpy as np
 
 StepFn = Callable[[Sequence[int], object], tuple[np.ndarray, object]]
 ChooseFn = Callable[[np.ndarray, Sequence[int]], int]
+# (logits, state, count) -> (count tokens, the logits after each, state): draws and feeds a block at once.
+DrawBlockFn = Callable[[np.ndarray, object, int], tuple[np.ndarray, np.ndarray, object]]
+BLOCK_TOKENS = 32  # tokens per `draw_block` call: 3-4 ms, between two checks of the deadline and the client
+FIRST_BLOCK_TOKENS = 4  # a short first block, so that the first token shows at once
 
 
 @dataclass
@@ -27,7 +31,7 @@ class StopReason:
 
 def stream(step: StepFn, state, prompt_ids: Sequence[int], *, choose: ChooseFn, max_new_tokens: int,
            deadline_s: float, stop_ids: Sequence[int] = (), should_stop: Callable[[], bool] = lambda: False,
-           stop: StopReason | None = None) -> Iterator[StreamEvent]:
+           stop: StopReason | None = None, draw_block: DrawBlockFn | None = None) -> Iterator[StreamEvent]:
     """Feeds the prompt, then yields one chosen token at a time.
 
     Args:
@@ -40,11 +44,16 @@ def stream(step: StepFn, state, prompt_ids: Sequence[int], *, choose: ChooseFn, 
         stop_ids: tokens that end the loop (not yielded).
         should_stop: polled before each token; True ends the loop (e.g. the client left).
         stop: if given, its `reason` is set to why the loop ended.
+        draw_block: if given, chooses and feeds tokens a block at a time instead of `choose` and
+            `step` (it must choose as `choose` would); the deadline is checked between blocks.
     """
     stop = stop if stop is not None else StopReason()
     deadline = time.monotonic() + deadline_s
     history = list(prompt_ids)
     logits, state = step(history, state)
+    if draw_block is not None:
+        yield from _stream_blocks(draw_block, state, logits, max_new_tokens, deadline, stop_ids, should_stop, stop)
+        return
     for _ in range(max_new_tokens):
         if should_stop():
             stop.reason = "cancelled"
@@ -59,6 +68,29 @@ def stream(step: StepFn, state, prompt_ids: Sequence[int], *, choose: ChooseFn, 
         yield StreamEvent(token, logits)
         history.append(token)
         logits, state = step([token], state)
+    stop.reason = "max_tokens"
+
+
+def _stream_blocks(draw_block: DrawBlockFn, state, logits: np.ndarray, max_new_tokens: int, deadline: float,
+                   stop_ids: Sequence[int], should_stop: Callable[[], bool], stop: StopReason) -> Iterator[StreamEvent]:
+    """`stream`'s loop over blocks of tokens drawn by `draw_block`."""
+    produced = 0
+    while produced < max_new_tokens:
+        if time.monotonic() > deadline:
+            stop.reason = "deadline"
+            return
+        count = min(BLOCK_TOKENS if produced else FIRST_BLOCK_TOKENS, max_new_tokens - produced)
+        tokens, after, state = draw_block(logits, state, count)
+        for index, token in enumerate(tokens.tolist()):
+            if should_stop():
+                stop.reason = "cancelled"
+                return
+            if token in stop_ids:
+                stop.reason = "stop_token"
+                return
+            yield StreamEvent(token, logits)
+            logits = after[index]
+        produced += count
     stop.reason = "max_tokens"
 
 

@@ -5,6 +5,7 @@ import logging
 import math
 import threading
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -66,6 +67,7 @@ class GenerationChunk:
 class LoadedModel:
     checkpoint: checkpoints.Checkpoint
     fast: object  # NumpyLanguageModel or NumpySeq2Seq: the serving path
+    sampler: object | None = None  # a GRU language model's CompiledGRUSampler, where Numba runs
 
     @property
     def model(self):
@@ -111,6 +113,22 @@ class Engine:
         self._errors: dict[str, str] = {}  # models that failed to load, with the reason
         self._quotes_lock = threading.Lock()
         self._quotes = None  # the fill tab's memory of the training plays, built on first use
+        self._working = 0  # requests being computed now (streams, chat replies, fills)
+        self._working_lock = threading.Lock()
+
+    @contextmanager
+    def _at_work(self):
+        with self._working_lock:
+            self._working += 1
+        try:
+            yield
+        finally:
+            with self._working_lock:
+                self._working -= 1
+
+    def _cores_for_one(self) -> int:
+        """Cores one stream's compiled sampler may use now: both while it runs alone, else one."""
+        return 2 if self._working <= 1 else 1
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -220,9 +238,15 @@ class Engine:
         sampler = Sampler(SamplingSettings(request.temperature, request.top_k, request.top_p,
                                            request.repetition_penalty), seed=request.seed)
         prompt_ids = [BOS_ID] + tokenizer.encode(request.prompt)
+        with self._at_work():
+            yield from self._stream_text(request, loaded, sampler, prompt_ids, should_stop, stop)
+
+    def _stream_text(self, request, loaded, sampler, prompt_ids, should_stop, stop) -> Iterator[GenerationChunk]:
+        """`stream`'s body: tokens drawn by the compiled sampler where it applies, else one NumPy step at a time."""
+        tokenizer = self.tokenizer
         events = stream(loaded.fast.step, loaded.fast.initial_state(), prompt_ids, choose=sampler,
                         max_new_tokens=request.max_tokens, deadline_s=self.limits.deadline_s,
-                        should_stop=should_stop, stop=stop)
+                        should_stop=should_stop, stop=stop, draw_block=self._draw_block(loaded, sampler))
         text, pending, count, event = request.prompt, [], 0, None
         piece_texts = tokenizer.piece_texts
         for count, event in enumerate(events, start=1):
@@ -240,6 +264,20 @@ class Engine:
         if pending:
             yield GenerationChunk(text + tokenizer.decode(pending), count, event.logits)
 
+    def _draw_block(self, loaded: LoadedModel, sampler: Sampler):
+        """The compiled sampler drawing for `sampler`, if it can: plain temperature sampling or greedy."""
+        settings, compiled = sampler.settings, loaded.sampler
+        if compiled is None or settings.top_k or settings.top_p < 1.0 or settings.repetition_penalty != 1.0:
+            return None
+
+        def draw_block(logits, state, count):
+            # The same uniform numbers, in the same order, as `sampler` would draw one token at a time.
+            uniforms = None if settings.temperature == 0 else sampler.rng.random(count)
+            return compiled.sample(logits, state, count, uniforms, settings.temperature,
+                                   threads=self._cores_for_one())
+
+        return draw_block
+
     def generate(self, request: GenerationRequest) -> GenerationResult:
         """Runs `stream` to the end."""
         stop = StopReason()
@@ -252,11 +290,13 @@ class Engine:
 
     def chat(self, request: ChatRequest) -> Iterator[ChatReply]:
         """Answers the message; yields the growing reply, the last one complete with attention."""
-        return _chat(self, request)
+        with self._at_work():
+            yield from _chat(self, request)
 
     def fill(self, sentence: str, top_k: int = 5) -> FillResult:
         """The likeliest fillers of the one gap (`___` or `[MASK]`) in `sentence`."""
-        return _fill(self, sentence, top_k)
+        with self._at_work():
+            return _fill(self, sentence, top_k)
 
     def top_probabilities(self, logits: np.ndarray | None, k: int = TOP_PROBABILITIES) -> dict[str, float]:
         """The model's k likeliest next tokens, as {piece shown readably: probability}."""
@@ -284,8 +324,26 @@ def _load_model(directory: Path, tokenizer: Tokenizer) -> LoadedModel:
     from .models.numpy_step import NumpyLanguageModel, NumpySeq2Seq
 
     checkpoint = checkpoints.load_checkpoint(directory, tokenizer, family=FAMILIES[directory.name])
-    fast = NumpyLanguageModel if checkpoint.meta["family"] == "language_model" else NumpySeq2Seq
-    return LoadedModel(checkpoint, fast(checkpoint.model))
+    if checkpoint.meta["family"] != "language_model":
+        return LoadedModel(checkpoint, NumpySeq2Seq(checkpoint.model))
+    fast = NumpyLanguageModel(checkpoint.model)
+    return LoadedModel(checkpoint, fast, _compiled_sampler(fast, directory.name))
+
+
+def _compiled_sampler(fast, name: str):
+    """A GRU's compiled sampler, compiled now (or read from Numba's cache), or None: the NumPy step serves."""
+    from .models import compiled_gru
+
+    if not compiled_gru.supports(fast.config):
+        return None
+    try:
+        sampler = compiled_gru.CompiledGRUSampler(fast)
+        sampler.warm_up()
+    except Exception as error:  # Numba's errors have no common base we could name; the NumPy step still works
+        log.warning("%s: the NumPy step serves; the compiled sampler failed: %s", name, error)
+        return None
+    log.info("%s: compiled sampler ready (%s weights)", name, "float16" if sampler.half_precision else "float32")
+    return sampler
 
 
 def _readable_piece(piece: str) -> str:

@@ -23,6 +23,8 @@ QUICK_MODEL = dict(embedding_dim=16, units=32, num_layers=1, dropout=0.0)
 QUICK_TRAINING = dict(seq_len=32, batch_size=16, epochs=2, steps_per_epoch=15,
                       validation_steps=3, max_minutes=1.0)
 QUICK_TEXT_CHARS = 60_000
+# The language models' defaults: matrices rounded to float16 values (see TrainingConfig.round_matrices).
+LANGUAGE_MODEL_TRAINING = TrainingConfig(round_matrices="float16")
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -64,6 +66,29 @@ def _effective_projection(model) -> np.ndarray:
     """The (layers·units, vocab) matrix a language model maps its layers' outputs with."""
     kernel = np.asarray(model.projection.kernel)
     return kernel if model.bottleneck is None else np.asarray(model.bottleneck.kernel) @ kernel
+
+
+ROUNDINGS = {"float16": np.float16}
+
+
+def round_matrices(model, precision: str) -> int:
+    """Rounds every weight matrix of a language model but its embedding to the nearest `precision`
+    value, kept in float32; returns the number of weights rounded. The embedding is left alone:
+    the fast paths read one row of it per token, already multiplied into a float32 table."""
+    if precision not in ROUNDINGS:
+        raise ValueError(f"--round-matrices must be one of {sorted(ROUNDINGS)} or empty, not {precision!r}")
+    kind = ROUNDINGS[precision]
+    count = 0
+    for weight in model.weights:
+        if len(weight.shape) != 2 or weight.path == model.embedding.embeddings.path:
+            continue
+        values = np.asarray(weight, dtype=np.float32)
+        rounded = values.astype(kind)
+        if not np.isfinite(rounded).all():
+            raise ValueError(f"{weight.path} has values beyond {precision}'s range")
+        weight.assign(rounded.astype(np.float32))
+        count += values.size
+    return count
 
 
 def initialise_from(model, source) -> None:
@@ -157,7 +182,15 @@ def train_language_model(*, tokenizer: Tokenizer, model_config: LanguageModelCon
                         steps_per_epoch=training.steps_per_epoch, validation_steps=training.validation_steps,
                         callbacks=callbacks, verbose=2 if not quick else 0)
     train_minutes = (time.monotonic() - started) / 60.0
+    unrounded = None
+    if training.round_matrices:
+        unrounded = evaluation.bits_per_char(model, tokenizer, validation_texts)["bits_per_char"]
+        rounded = round_matrices(model, training.round_matrices)
+        log.info("rounded %d matrix weights to %s values (held-out %.4f bits/char before)", rounded,
+                 training.round_matrices, unrounded)
     metrics = evaluation.bits_per_char(model, tokenizer, validation_texts)
+    if unrounded is not None:
+        metrics["bits_per_char_before_rounding"] = unrounded
     metrics.update({
         "validation_loss": min(history.history.get("val_loss", [float("nan")])),
         "train_minutes": round(train_minutes, 2),

@@ -1,0 +1,242 @@
+"""Batch-1 sampling from a GRU language model, compiled with Numba and split over two cores.
+
+Why: per token the NumPy step reads 7.7 MB of weights, more than a core's 2 MB L2 cache, so
+one core waits on memory. Here every weight matrix is cut in two halves by hidden unit (or by
+vocabulary entry for the output layer) and each half always goes to the same thread, so two
+cores read half the bytes each, side by side, and meet three times per token (after each
+layer and after the logits). Sampling runs inside the same compiled loop, a block of tokens
+per call, so Python is entered once per block instead of a dozen times per token.
+
+The numbers are the same whichever thread computes a half: a half's columns are summed by the
+same code in the same order with one thread or two, so a seed gives the same text at any load.
+The Keras model stays the reference; `tests/test_numpy_step.py` compares logits.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+HALVES = 2  # one per core of the target machine
+
+try:
+    import numba
+    from llvmlite import ir
+    from numba import njit, prange, types
+    from numba.extending import intrinsic, overload
+
+    # omp or tbb: both take calls from several Python threads at once (workqueue aborts on that).
+    numba.config.THREADING_LAYER = "threadsafe"
+except ImportError:  # the NumPy step serves instead
+    numba = None
+
+
+def supports(config) -> bool:
+    """Whether this model can be sampled here: Numba is installed, and it is a GRU with even units."""
+    return numba is not None and config.cell == "gru" and config.units % HALVES == 0
+
+
+if numba is not None:
+
+    @intrinsic
+    def _half_to_float(typingctx, bits):
+        """The float32 value of IEEE half-precision bits (one conversion instruction, vectorised)."""
+        if bits != types.uint16:
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.fpext(builder.bitcast(args[0], ir.HalfType()), ir.FloatType())
+
+        return types.float32(types.uint16), codegen
+
+    def _widen(weight):
+        """A stored weight as float32: half-precision bits are converted, float32 passes through."""
+
+    @overload(_widen, inline="always")
+    def _widen_overload(weight):
+        if weight == types.uint16:
+            return lambda weight: _half_to_float(weight)
+        return lambda weight: weight
+
+    @njit(inline="always", fastmath=True)
+    def _accumulate(vector, matrix, out):
+        """out += vector @ matrix, four rows per pass (fewer loads and stores of `out`)."""
+        rows, cols = matrix.shape
+        i = 0
+        while i + 4 <= rows:
+            a, b, c, d = vector[i], vector[i + 1], vector[i + 2], vector[i + 3]
+            for j in range(cols):
+                out[j] += (a * _widen(matrix[i, j]) + b * _widen(matrix[i + 1, j])
+                           + c * _widen(matrix[i + 2, j]) + d * _widen(matrix[i + 3, j]))
+            i += 4
+        while i < rows:
+            a = vector[i]
+            for j in range(cols):
+                out[j] += a * _widen(matrix[i, j])
+            i += 1
+
+    @njit(inline="always", fastmath=True)
+    def _choose(logits, vocab, inverse_temperature, greedy, uniform):
+        """The NumPy sampler's fast path (float32 softmax weights, inverse-CDF draw), or argmax."""
+        if greedy:
+            best = 0
+            for j in range(1, vocab):
+                if logits[j] > logits[best]:
+                    best = j
+            return best
+        top = np.float32(-np.inf)
+        for j in range(vocab):
+            top = max(top, logits[j] * inverse_temperature)
+        cumulative = np.empty(vocab, np.float32)
+        total = np.float32(0.0)
+        for j in range(vocab):
+            total += np.exp(logits[j] * inverse_temperature - top)
+            cumulative[j] = total
+        threshold = np.float32(uniform) * total
+        low, high = 0, vocab  # first index whose running total exceeds the threshold
+        while low < high:
+            middle = (low + high) // 2
+            if cumulative[middle] > threshold:
+                high = middle
+            else:
+                low = middle + 1
+        return min(low, vocab - 1)
+
+    @njit(parallel=True, fastmath=True, cache=True)
+    def _sample_block(logits_in, hidden, table, recurrent, kernels, input_biases, candidate_biases, dense,
+                      projection, projection_bias, vocab, inverse_temperature, greedy, uniforms, tokens_out,
+                      logits_out):
+        """Draws len(tokens_out) tokens: each from the previous logits, then feeds it.
+
+        hidden (layers, units) is updated in place; logits_out[s] are the logits after token s.
+        Shapes, with h = units / 2 and V = the padded vocabulary / 2: table (2, vocab, 3h);
+        recurrent (layers, 2, units, 3h); kernels (layers − 1, 2, units, 3h) and input_biases
+        (layers − 1, 2, 3h) for layers after the first; candidate_biases (layers, 2, h);
+        dense (layers, units, rank), or rank 0 without a bottleneck; projection (2, rank or
+        layers × units, V); projection_bias (2, V). Gate columns of each half: z, r, candidate.
+        """
+        layers, units = hidden.shape
+        half = units // HALVES
+        rank = dense.shape[2]
+        width = projection.shape[2]
+        fresh = np.empty_like(hidden)
+        for s in range(len(tokens_out)):
+            previous = logits_in if s == 0 else logits_out[s - 1]
+            token = _choose(previous, vocab, inverse_temperature, greedy, uniforms[s])
+            tokens_out[s] = token
+            for layer in range(layers):
+                for part in prange(HALVES):
+                    inputs = np.empty(3 * half, np.float32)
+                    if layer == 0:
+                        inputs[:] = table[part, token]
+                    else:
+                        inputs[:] = input_biases[layer - 1, part]
+                        _accumulate(fresh[layer - 1], kernels[layer - 1, part], inputs)
+                    mixed = np.zeros(3 * half, np.float32)
+                    _accumulate(hidden[layer], recurrent[layer, part], mixed)
+                    for j in range(half):
+                        z = 0.5 * np.tanh(0.5 * (inputs[j] + mixed[j])) + 0.5
+                        r = 0.5 * np.tanh(0.5 * (inputs[half + j] + mixed[half + j])) + 0.5
+                        candidate = np.tanh(inputs[2 * half + j]
+                                            + r * (mixed[2 * half + j] + candidate_biases[layer, part, j]))
+                        old = hidden[layer, part * half + j]
+                        fresh[layer, part * half + j] = candidate + z * (old - candidate)
+            hidden[:] = fresh
+            for part in prange(HALVES):  # each half of the vocabulary; the bottleneck is small, so both compute it
+                if rank > 0:
+                    features = np.zeros(rank, np.float32)
+                    for layer in range(layers):
+                        _accumulate(hidden[layer], dense[layer], features)
+                else:
+                    features = hidden.reshape(layers * units).copy()
+                out = logits_out[s, part * width:(part + 1) * width]
+                out[:] = projection_bias[part]
+                _accumulate(features, projection[part], out)
+
+
+def _halves_of_gates(matrix: np.ndarray, units: int) -> np.ndarray:
+    """(..., 3·units) in Keras order z, r, candidate → (2, ..., 3·half): each half's units of each gate."""
+    half = units // HALVES
+    return np.ascontiguousarray(np.stack([
+        np.concatenate([matrix[..., gate * units + part * half:gate * units + (part + 1) * half]
+                        for gate in range(3)], axis=-1)
+        for part in range(HALVES)]), dtype=np.float32)
+
+
+def _is_half_exact(values: np.ndarray) -> bool:
+    return bool(np.array_equal(values.astype(np.float16).astype(np.float32), values))
+
+
+class CompiledGRUSampler:
+    """Draws blocks of tokens from a GRU language model's `NumpyLanguageModel` weights.
+
+    `sample(logits, state, count, uniforms, temperature, threads)` returns (tokens, logits
+    after each token, new state); the state is the NumPy step's, so the two can take turns.
+    """
+
+    def __init__(self, fast):
+        config = fast.config
+        if not supports(config):
+            raise ValueError("the compiled sampler needs Numba, and a GRU with an even number of units")
+        units, layers = config.units, config.num_layers
+        self.vocab = config.vocab_size
+        self.table = _halves_of_gates(fast.layers[0][0], units)
+        self.recurrent = np.stack([_halves_of_gates(layer[1], units) for layer in fast.layers])  # (layers, 2, units, 3h)
+        gates = 3 * units
+        later = [(fast.out_kernels[index - 1][:, :gates], fast.layers[index][2]) for index in range(1, layers)]
+        if later:
+            self.kernels = np.stack([_halves_of_gates(kernel, units) for kernel, _ in later])
+            self.input_biases = np.stack([_halves_of_gates(bias, units) for _, bias in later])
+        else:  # one layer: empty, never read
+            self.kernels = np.zeros((0, HALVES, units, gates // HALVES), np.float32)
+            self.input_biases = np.zeros((0, HALVES, gates // HALVES), np.float32)
+        half = units // HALVES
+        self.candidate_biases = np.ascontiguousarray(np.stack([
+            np.stack([layer[3][part * half:(part + 1) * half] for part in range(HALVES)]) for layer in fast.layers]))
+        own = [kernel[:, -fast.width:] for kernel in fast.out_kernels]  # each layer's slice of the first dense layer
+        if fast.projection_kernel is not None:  # bottleneck: (layers, units, rank), then (rank, vocab)
+            self.dense = np.ascontiguousarray(np.stack(own), dtype=np.float32)
+            projection = fast.projection_kernel
+        else:
+            self.dense = np.zeros((layers, units, 0), np.float32)
+            projection = np.concatenate(own, axis=0)  # (layers × units, vocab)
+        width = -(-self.vocab // HALVES)
+        padded = np.zeros((projection.shape[0], width * HALVES), np.float32)
+        padded[:, :self.vocab] = projection
+        self.projection = np.ascontiguousarray(np.stack(np.split(padded, HALVES, axis=1)))
+        matrices = ("recurrent", "kernels", "dense", "projection")
+        # Weights rounded to float16 values in training (`--round-matrices float16`) are read as
+        # float16: half the bytes, the same numbers. Others stay float32.
+        self.half_precision = all(_is_half_exact(getattr(self, name)) for name in matrices)
+        if self.half_precision:
+            for name in matrices:
+                setattr(self, name, getattr(self, name).astype(np.float16).view(np.uint16))
+        bias = np.zeros(width * HALVES, np.float32)
+        bias[:self.vocab] = fast.projection_bias
+        self.projection_bias = bias.reshape(HALVES, width)
+        self.padded_vocab = width * HALVES
+
+    def warm_up(self) -> None:
+        """Compiles the sampling loop (a few seconds; read back from Numba's cache on later starts)."""
+        state = [[np.zeros(self.recurrent.shape[2], np.float32)] for _ in range(self.recurrent.shape[0])]
+        self.sample(np.zeros(self.vocab, np.float32), state, 1, None, 0.0)
+
+    def sample(self, logits: np.ndarray, state: list, count: int, uniforms: np.ndarray | None,
+               temperature: float, threads: int = 1) -> tuple[np.ndarray, np.ndarray, list]:
+        """Draws `count` tokens, the first from `logits`; `uniforms` (count,) in [0, 1) drive the
+        draws (ignored for temperature 0, greedy). Returns (tokens, (count, vocab) logits, state)."""
+        hidden = np.ascontiguousarray(np.stack([layer[0] for layer in state]), dtype=np.float32)
+        first = np.zeros(self.padded_vocab, np.float32)
+        first[:self.vocab] = logits
+        tokens = np.empty(count, np.int64)
+        logits_out = np.empty((count, self.padded_vocab), np.float32)
+        greedy = temperature == 0
+        draws = np.zeros(count) if uniforms is None else np.asarray(uniforms, dtype=np.float64)
+        inverse = np.float32(0.0 if greedy else 1.0 / temperature)
+        numba.set_num_threads(max(1, min(threads, HALVES, numba.config.NUMBA_NUM_THREADS)))
+        _sample_block(first, hidden, self.table, self.recurrent, self.kernels, self.input_biases,
+                      self.candidate_biases, self.dense, self.projection, self.projection_bias, self.vocab,
+                      inverse, greedy, draws, tokens, logits_out)
+        return tokens, logits_out[:, :self.vocab], [[row.copy()] for row in hidden]

@@ -1,0 +1,167 @@
+"""The compiled GRU sampler equals the Keras reference, draws as the NumPy sampler does, and gives
+the same tokens on one core or two."""
+import numpy as np
+import pytest
+
+from rnn_demo.config import LanguageModelConfig
+from rnn_demo.models import compiled_gru
+from rnn_demo.models.language_model import build_language_model
+from rnn_demo.models.numpy_step import NumpyLanguageModel
+
+pytestmark = pytest.mark.skipif(not compiled_gru.supports(LanguageModelConfig(cell="gru", units=2)),
+                                reason="Numba is not installed")
+
+
+def _model(rank: int, layers: int, vocab: int, half: bool):
+    import keras
+
+    from rnn_demo.training import round_matrices
+
+    keras.utils.set_random_seed(0)
+    config = LanguageModelConfig(cell="gru", vocab_size=vocab, embedding_dim=24, units=40, num_layers=layers,
+                                 projection_rank=rank)
+    model = build_language_model(config)
+    noise = np.random.default_rng(0)
+    for variable in model.trainable_variables:  # large enough to matter; biases (zeros at first) too
+        variable.assign(variable * 3.0 + noise.normal(0.0, 0.3, variable.shape).astype(np.float32))
+    if half:
+        round_matrices(model, "float16")
+    return model
+
+
+@pytest.fixture(scope="module",
+                params=[(0, 2, 300, False), (16, 2, 300, True), (16, 2, 301, False), (0, 1, 300, True),
+                        (16, 3, 301, True)],
+                ids=["float32", "float16-bottleneck", "odd-vocab", "float16-1-layer", "float16-3-layers"])
+def pair(request):
+    model = _model(*request.param)
+    fast = NumpyLanguageModel(model)
+    return model, fast, compiled_gru.CompiledGRUSampler(fast), request.param[3]
+
+
+def _start(fast, prompt=(1, 7, 42)):
+    return fast.step(list(prompt), fast.initial_state())
+
+
+def test_reads_half_precision_only_when_every_matrix_is_exactly_half(pair):
+    _, _, sampler, half = pair
+    assert sampler.half_precision == half
+    assert sampler.projection.dtype == (np.uint16 if half else np.float32)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_greedy_tokens_and_logits_match_keras(pair, threads):
+    model, fast, sampler, _ = pair
+    logits, state = _start(fast)
+    tokens, after, new_state = sampler.sample(logits, state, 20, None, 0.0, threads=threads)
+    reference_logits, reference_state = model.step([1, 7, 42], model.initial_state())
+    for index, token in enumerate(tokens.tolist()):
+        assert token == int(np.argmax(reference_logits))
+        reference_logits, reference_state = model.step([token], reference_state)
+        np.testing.assert_allclose(after[index], reference_logits, atol=1e-4)
+    for layer, reference_layer in zip(new_state, reference_state):
+        np.testing.assert_allclose(layer[0], reference_layer[0][0], atol=1e-5)
+
+
+def test_one_core_or_two_give_identical_numbers(pair):
+    _, fast, sampler, _ = pair
+    logits, state = _start(fast)
+    uniforms = np.random.default_rng(3).random(40)
+    one = sampler.sample(logits, state, 40, uniforms, 0.9, threads=1)
+    two = sampler.sample(logits, state, 40, uniforms, 0.9, threads=2)
+    np.testing.assert_array_equal(one[0], two[0])
+    np.testing.assert_array_equal(one[1], two[1])
+
+
+def test_draws_are_the_inverse_cdf_of_the_softmax(pair):
+    """Each token is the first whose cumulative softmax probability exceeds its uniform number
+    (as `Sampler` draws); draws within float32 rounding of a boundary are not judged."""
+    _, fast, sampler, _ = pair
+    logits, state = _start(fast)
+    temperature = 0.7
+    uniforms = np.random.default_rng(5).random(60)
+    tokens, after, _ = sampler.sample(logits, state, 60, uniforms, temperature)
+    judged = 0
+    for index, (token, uniform) in enumerate(zip(tokens.tolist(), uniforms)):
+        previous = logits if index == 0 else after[index - 1]
+        scaled = previous.astype(np.float64) / temperature
+        cumulative = np.cumsum(np.exp(scaled - scaled.max()))
+        cumulative /= cumulative[-1]
+        expected = int(np.searchsorted(cumulative, uniform, side="right"))
+        if np.min(np.abs(cumulative - uniform)) < 1e-5:
+            continue
+        judged += 1
+        assert token == expected
+    assert judged > 50
+
+
+def test_the_state_carries_over_to_the_numpy_step(pair):
+    """The sampler's state is the NumPy step's: feeding the drawn tokens there gives the same logits."""
+    _, fast, sampler, _ = pair
+    logits, state = _start(fast)
+    tokens, after, new_state = sampler.sample(logits, state, 5, np.full(5, 0.5), 1.0)
+    continued, continued_state = fast.step(tokens.tolist(), state)
+    np.testing.assert_allclose(continued, after[-1], atol=1e-4)
+    for layer, numpy_layer in zip(new_state, continued_state):
+        np.testing.assert_allclose(layer[0], numpy_layer[0], atol=1e-5)
+
+
+def test_rounding_touches_every_matrix_but_the_embedding():
+    model = _model(16, 2, 300, half=False)
+    embedding = np.asarray(model.embedding.embeddings).copy()
+    from rnn_demo.training import round_matrices
+
+    rounded = round_matrices(model, "float16")
+    matrices = [w for w in model.weights if len(w.shape) == 2 and w.path != model.embedding.embeddings.path]
+    assert rounded == sum(int(np.prod(w.shape)) for w in matrices)
+    for weight in matrices:
+        values = np.asarray(weight)
+        np.testing.assert_array_equal(values.astype(np.float16).astype(np.float32), values)
+    np.testing.assert_array_equal(np.asarray(model.embedding.embeddings), embedding)
+    with pytest.raises(ValueError, match="round-matrices"):
+        round_matrices(model, "int4")
+
+
+def test_the_engine_streams_through_it_with_the_same_text_on_one_core_or_two(quick_assets, monkeypatch):
+    from rnn_demo.engines import Engine, GenerationRequest
+
+    engine = Engine(quick_assets)
+    loaded = engine.language_model("shakespeare-gru")
+    assert loaded.sampler is not None and loaded.sampler.half_precision  # trained with --round-matrices float16
+    blocks = []
+    sample = loaded.sampler.sample
+    monkeypatch.setattr(loaded.sampler, "sample", lambda *args, **kwargs: blocks.append(args[2]) or sample(*args, **kwargs))
+    request = GenerationRequest(prompt="ROMEO:", max_tokens=70, temperature=0.8, seed=3)
+    texts = []
+    for cores in (1, 2):
+        monkeypatch.setattr(engine, "_cores_for_one", lambda cores=cores: cores)
+        result = engine.generate(request)
+        assert result.tokens == 70 and result.stop_reason == "max_tokens"
+        texts.append(result.text)
+    assert texts[0] == texts[1]
+    assert blocks == [4, 32, 32, 2] * 2
+    # Top-k sampling is not compiled: the NumPy step serves it, one token at a time.
+    blocks.clear()
+    assert engine.generate(GenerationRequest(prompt="ROMEO:", max_tokens=20, top_k=5, seed=3)).tokens == 20
+    assert blocks == []
+
+
+def test_without_numba_the_numpy_step_serves(quick_assets, monkeypatch):
+    from rnn_demo.engines import Engine, GenerationRequest
+
+    monkeypatch.setattr(compiled_gru, "supports", lambda config: False)
+    engine = Engine(quick_assets)
+    assert engine.language_model("shakespeare-gru").sampler is None
+    result = engine.generate(GenerationRequest(prompt="ROMEO:", max_tokens=30, seed=3))
+    assert result.tokens == 30 and result.text.startswith("ROMEO:")
+
+
+def test_one_request_alone_gets_both_cores(quick_assets):
+    from rnn_demo.engines import Engine
+
+    engine = Engine(quick_assets)
+    with engine._at_work():
+        assert engine._cores_for_one() == 2
+        with engine._at_work():
+            assert engine._cores_for_one() == 1
+    assert engine._working == 0
