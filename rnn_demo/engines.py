@@ -67,7 +67,7 @@ class GenerationChunk:
 class LoadedModel:
     checkpoint: checkpoints.Checkpoint
     fast: object  # NumpyLanguageModel or NumpySeq2Seq: the serving path
-    sampler: object | None = None  # a GRU language model's CompiledGRUSampler, where Numba runs
+    sampler: object | None = None  # a language model's CompiledSampler, where Numba runs
 
     @property
     def model(self):
@@ -331,13 +331,13 @@ def _load_model(directory: Path, tokenizer: Tokenizer) -> LoadedModel:
 
 
 def _compiled_sampler(fast, name: str):
-    """A GRU's compiled sampler, compiled now (or read from Numba's cache), or None: the NumPy step serves."""
-    from .models import compiled_gru
+    """A language model's compiled sampler, compiled now (or read from Numba's cache), or None: the NumPy step serves."""
+    from .models import compiled_rnn
 
-    if not compiled_gru.supports(fast.config):
+    if not compiled_rnn.supports(fast.config):
         return None
     try:
-        sampler = compiled_gru.CompiledGRUSampler(fast)
+        sampler = compiled_rnn.CompiledSampler(fast)
         sampler.warm_up()
     except Exception as error:  # Numba's errors have no common base we could name; the NumPy step still works
         log.warning("%s: the NumPy step serves; the compiled sampler failed: %s", name, error)

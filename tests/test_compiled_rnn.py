@@ -1,24 +1,24 @@
-"""The compiled GRU sampler equals the Keras reference, draws as the NumPy sampler does, and gives
+"""The compiled sampler (GRU and LSTM) equals the Keras reference, draws as the NumPy sampler does, and gives
 the same tokens on one core or two."""
 import numpy as np
 import pytest
 
 from rnn_demo.config import LanguageModelConfig
-from rnn_demo.models import compiled_gru
+from rnn_demo.models import compiled_rnn
 from rnn_demo.models.language_model import build_language_model
 from rnn_demo.models.numpy_step import NumpyLanguageModel
 
-pytestmark = pytest.mark.skipif(not compiled_gru.supports(LanguageModelConfig(cell="gru", units=2)),
+pytestmark = pytest.mark.skipif(not compiled_rnn.supports(LanguageModelConfig(cell="gru", units=2)),
                                 reason="Numba is not installed")
 
 
-def _model(rank: int, layers: int, vocab: int, half: bool):
+def _model(cell: str, rank: int, layers: int, vocab: int, half: bool):
     import keras
 
     from rnn_demo.training import round_matrices
 
     keras.utils.set_random_seed(0)
-    config = LanguageModelConfig(cell="gru", vocab_size=vocab, embedding_dim=24, units=40, num_layers=layers,
+    config = LanguageModelConfig(cell=cell, vocab_size=vocab, embedding_dim=24, units=40, num_layers=layers,
                                  projection_rank=rank)
     model = build_language_model(config)
     noise = np.random.default_rng(0)
@@ -30,13 +30,15 @@ def _model(rank: int, layers: int, vocab: int, half: bool):
 
 
 @pytest.fixture(scope="module",
-                params=[(0, 2, 300, False), (16, 2, 300, True), (16, 2, 301, False), (0, 1, 300, True),
-                        (16, 3, 301, True)],
-                ids=["float32", "float16-bottleneck", "odd-vocab", "float16-1-layer", "float16-3-layers"])
+                params=[("gru", 0, 2, 300, False), ("gru", 16, 2, 300, True), ("gru", 16, 2, 301, False),
+                        ("gru", 0, 1, 300, True), ("gru", 16, 3, 301, True), ("lstm", 16, 2, 301, False),
+                        ("lstm", 0, 2, 300, True), ("lstm", 16, 1, 300, True)],
+                ids=["gru-float32", "gru-float16-bottleneck", "gru-odd-vocab", "gru-float16-1-layer",
+                     "gru-float16-3-layers", "lstm-float32-odd-vocab", "lstm-float16", "lstm-float16-1-layer"])
 def pair(request):
     model = _model(*request.param)
     fast = NumpyLanguageModel(model)
-    return model, fast, compiled_gru.CompiledGRUSampler(fast), request.param[3]
+    return model, fast, compiled_rnn.CompiledSampler(fast), request.param[4]
 
 
 def _start(fast, prompt=(1, 7, 42)):
@@ -60,7 +62,8 @@ def test_greedy_tokens_and_logits_match_keras(pair, threads):
         reference_logits, reference_state = model.step([token], reference_state)
         np.testing.assert_allclose(after[index], reference_logits, atol=1e-4)
     for layer, reference_layer in zip(new_state, reference_state):
-        np.testing.assert_allclose(layer[0], reference_layer[0][0], atol=1e-5)
+        for part, reference_part in zip(layer, reference_layer, strict=True):  # h, and an LSTM's c
+            np.testing.assert_allclose(part, reference_part[0], atol=1e-5)
 
 
 def test_one_core_or_two_give_identical_numbers(pair):
@@ -103,11 +106,12 @@ def test_the_state_carries_over_to_the_numpy_step(pair):
     continued, continued_state = fast.step(tokens.tolist(), state)
     np.testing.assert_allclose(continued, after[-1], atol=1e-4)
     for layer, numpy_layer in zip(new_state, continued_state):
-        np.testing.assert_allclose(layer[0], numpy_layer[0], atol=1e-5)
+        for part, numpy_part in zip(layer, numpy_layer, strict=True):
+            np.testing.assert_allclose(part, numpy_part, atol=1e-5)
 
 
 def test_rounding_touches_every_matrix_but_the_embedding():
-    model = _model(16, 2, 300, half=False)
+    model = _model("gru", 16, 2, 300, half=False)
     embedding = np.asarray(model.embedding.embeddings).copy()
     from rnn_demo.training import round_matrices
 
@@ -128,6 +132,7 @@ def test_the_engine_streams_through_it_with_the_same_text_on_one_core_or_two(qui
     engine = Engine(quick_assets)
     loaded = engine.language_model("shakespeare-gru")
     assert loaded.sampler is not None and loaded.sampler.half_precision  # trained with --round-matrices float16
+    assert engine.language_model("shakespeare-lstm").sampler.half_precision
     blocks = []
     sample = loaded.sampler.sample
     monkeypatch.setattr(loaded.sampler, "sample", lambda *args, **kwargs: blocks.append(args[2]) or sample(*args, **kwargs))
@@ -149,7 +154,7 @@ def test_the_engine_streams_through_it_with_the_same_text_on_one_core_or_two(qui
 def test_without_numba_the_numpy_step_serves(quick_assets, monkeypatch):
     from rnn_demo.engines import Engine, GenerationRequest
 
-    monkeypatch.setattr(compiled_gru, "supports", lambda config: False)
+    monkeypatch.setattr(compiled_rnn, "supports", lambda config: False)
     engine = Engine(quick_assets)
     assert engine.language_model("shakespeare-gru").sampler is None
     result = engine.generate(GenerationRequest(prompt="ROMEO:", max_tokens=30, seed=3))

@@ -1,25 +1,25 @@
-"""Batch-1 sampling from a GRU language model, compiled with Numba and split over two cores.
+"""Batch-1 sampling from a GRU or LSTM language model, compiled with Numba and split over two cores.
 
-Why: per token the NumPy step reads 7.7 MB of weights, more than a core's 2 MB L2 cache, so
-one core waits on memory. Here every weight matrix is cut in two halves by hidden unit (or by
-vocabulary entry for the output layer) and each half always goes to the same thread, so two
-cores read half the bytes each, side by side, and meet three times per token (after each
-layer and after the logits). Sampling runs inside the same compiled loop, a block of tokens
-per call, so Python is entered once per block instead of a dozen times per token.
+Why: per token the NumPy step reads 7.7 MB of float32 weights (the GRU; the LSTM 9.5 MB), more
+than a core's 2 MB L2 cache, so one core spends most of each token waiting on memory. Here:
+- every weight matrix is cut in two halves by hidden unit (the output layer by vocabulary
+  entry), and each half always goes to the same thread: two cores read half the bytes each,
+  side by side, and meet once after each layer and once after the logits;
+- matrices that training rounded to float16 values (`--round-matrices float16`) are stored as
+  float16 and widened in registers: half the bytes, exactly the same numbers;
+- the next token is drawn inside the same compiled loop, a block of tokens per call, so Python
+  is entered once per block instead of a dozen times per token.
 
-The numbers are the same whichever thread computes a half: a half's columns are summed by the
-same code in the same order with one thread or two, so a seed gives the same text at any load.
-The Keras model stays the reference; `tests/test_numpy_step.py` compares logits.
+A seed gives the same text at any load: each half's columns are summed by the same code in the
+same order whether one thread or two run the halves. The Keras model stays the reference;
+`tests/test_compiled_rnn.py` compares logits (within 1e-4), greedy tokens and draws.
 """
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 
-log = logging.getLogger(__name__)
-
 HALVES = 2  # one per core of the target machine
+GATES = {"gru": 3, "lstm": 4}  # in Keras order: z, r, candidate; i, f, candidate, o
 
 try:
     import numba
@@ -34,8 +34,8 @@ except ImportError:  # the NumPy step serves instead
 
 
 def supports(config) -> bool:
-    """Whether this model can be sampled here: Numba is installed, and it is a GRU with even units."""
-    return numba is not None and config.cell == "gru" and config.units % HALVES == 0
+    """Whether this model can be sampled here: Numba is installed, and it has an even number of units."""
+    return numba is not None and config.cell in GATES and config.units % HALVES == 0
 
 
 if numba is not None:
@@ -60,7 +60,7 @@ if numba is not None:
             return lambda weight: _half_to_float(weight)
         return lambda weight: weight
 
-    @njit(inline="always", fastmath=True)
+    @njit(fastmath=True, cache=True)
     def _accumulate(vector, matrix, out):
         """out += vector @ matrix, four rows per pass (fewer loads and stores of `out`)."""
         rows, cols = matrix.shape
@@ -77,7 +77,7 @@ if numba is not None:
                 out[j] += a * _widen(matrix[i, j])
             i += 1
 
-    @njit(inline="always", fastmath=True)
+    @njit(fastmath=True, cache=True)
     def _choose(logits, vocab, inverse_temperature, greedy, uniform):
         """The NumPy sampler's fast path (float32 softmax weights, inverse-CDF draw), or argmax."""
         if greedy:
@@ -104,46 +104,62 @@ if numba is not None:
                 low = middle + 1
         return min(low, vocab - 1)
 
+    @njit(fastmath=True, cache=True)
+    def _sigmoid(x):
+        return 0.5 * np.tanh(0.5 * x) + 0.5
+
     @njit(parallel=True, fastmath=True, cache=True)
-    def _sample_block(logits_in, hidden, table, recurrent, kernels, input_biases, candidate_biases, dense,
+    def _sample_block(logits_in, hidden, cells, table, recurrent, kernels, input_biases, candidate_biases, dense,
                       projection, projection_bias, vocab, inverse_temperature, greedy, uniforms, tokens_out,
                       logits_out):
         """Draws len(tokens_out) tokens: each from the previous logits, then feeds it.
 
-        hidden (layers, units) is updated in place; logits_out[s] are the logits after token s.
-        Shapes, with h = units / 2 and V = the padded vocabulary / 2: table (2, vocab, 3h);
-        recurrent (layers, 2, units, 3h); kernels (layers − 1, 2, units, 3h) and input_biases
-        (layers − 1, 2, 3h) for layers after the first; candidate_biases (layers, 2, h);
-        dense (layers, units, rank), or rank 0 without a bottleneck; projection (2, rank or
-        layers × units, V); projection_bias (2, V). Gate columns of each half: z, r, candidate.
+        hidden and cells (layers, units) are updated in place (cells: the LSTM's, 0 rows for a
+        GRU); logits_out[s] are the logits after token s. Shapes, with h = units / 2, g = 3
+        gates (GRU) or 4 (LSTM) and V = the padded vocabulary / 2: table (2, vocab, g·h);
+        recurrent (layers, 2, units, g·h); kernels (layers − 1, 2, units, g·h) and input_biases
+        (layers − 1, 2, g·h) for layers after the first; candidate_biases (layers, 2, h), the
+        GRU's; dense (layers, units, rank), or rank 0 without a bottleneck; projection (2, rank
+        or layers × units, V); projection_bias (2, V). Each half's columns: its units of each gate.
         """
         layers, units = hidden.shape
         half = units // HALVES
+        lstm = cells.shape[0] > 0
+        columns = recurrent.shape[3]
         rank = dense.shape[2]
         width = projection.shape[2]
         fresh = np.empty_like(hidden)
+        fresh_cells = np.empty_like(cells)
         for s in range(len(tokens_out)):
             previous = logits_in if s == 0 else logits_out[s - 1]
             token = _choose(previous, vocab, inverse_temperature, greedy, uniforms[s])
             tokens_out[s] = token
             for layer in range(layers):
                 for part in prange(HALVES):
-                    inputs = np.empty(3 * half, np.float32)
+                    inputs = np.empty(columns, np.float32)
                     if layer == 0:
                         inputs[:] = table[part, token]
                     else:
                         inputs[:] = input_biases[layer - 1, part]
                         _accumulate(fresh[layer - 1], kernels[layer - 1, part], inputs)
-                    mixed = np.zeros(3 * half, np.float32)
+                    mixed = np.zeros(columns, np.float32)
                     _accumulate(hidden[layer], recurrent[layer, part], mixed)
                     for j in range(half):
-                        z = 0.5 * np.tanh(0.5 * (inputs[j] + mixed[j])) + 0.5
-                        r = 0.5 * np.tanh(0.5 * (inputs[half + j] + mixed[half + j])) + 0.5
-                        candidate = np.tanh(inputs[2 * half + j]
-                                            + r * (mixed[2 * half + j] + candidate_biases[layer, part, j]))
-                        old = hidden[layer, part * half + j]
-                        fresh[layer, part * half + j] = candidate + z * (old - candidate)
+                        unit = part * half + j
+                        first = _sigmoid(inputs[j] + mixed[j])  # GRU: update z; LSTM: input i
+                        second = _sigmoid(inputs[half + j] + mixed[half + j])  # GRU: reset r; LSTM: forget f
+                        if lstm:
+                            candidate = np.tanh(inputs[2 * half + j] + mixed[2 * half + j])
+                            output = _sigmoid(inputs[3 * half + j] + mixed[3 * half + j])
+                            cell = second * cells[layer, unit] + first * candidate
+                            fresh_cells[layer, unit] = cell
+                            fresh[layer, unit] = output * np.tanh(cell)
+                        else:
+                            candidate = np.tanh(inputs[2 * half + j]
+                                                + second * (mixed[2 * half + j] + candidate_biases[layer, part, j]))
+                            fresh[layer, unit] = candidate + first * (hidden[layer, unit] - candidate)
             hidden[:] = fresh
+            cells[:] = fresh_cells
             for part in prange(HALVES):  # each half of the vocabulary; the bottleneck is small, so both compute it
                 if rank > 0:
                     features = np.zeros(rank, np.float32)
@@ -157,11 +173,12 @@ if numba is not None:
 
 
 def _halves_of_gates(matrix: np.ndarray, units: int) -> np.ndarray:
-    """(..., 3·units) in Keras order z, r, candidate → (2, ..., 3·half): each half's units of each gate."""
+    """(..., gates·units), gates in Keras order → (2, ..., gates·half): each half's units of each gate."""
     half = units // HALVES
+    gates = matrix.shape[-1] // units
     return np.ascontiguousarray(np.stack([
         np.concatenate([matrix[..., gate * units + part * half:gate * units + (part + 1) * half]
-                        for gate in range(3)], axis=-1)
+                        for gate in range(gates)], axis=-1)
         for part in range(HALVES)]), dtype=np.float32)
 
 
@@ -169,8 +186,8 @@ def _is_half_exact(values: np.ndarray) -> bool:
     return bool(np.array_equal(values.astype(np.float16).astype(np.float32), values))
 
 
-class CompiledGRUSampler:
-    """Draws blocks of tokens from a GRU language model's `NumpyLanguageModel` weights.
+class CompiledSampler:
+    """Draws blocks of tokens from a GRU or LSTM language model's `NumpyLanguageModel` weights.
 
     `sample(logits, state, count, uniforms, temperature, threads)` returns (tokens, logits
     after each token, new state); the state is the NumPy step's, so the two can take turns.
@@ -179,12 +196,13 @@ class CompiledGRUSampler:
     def __init__(self, fast):
         config = fast.config
         if not supports(config):
-            raise ValueError("the compiled sampler needs Numba, and a GRU with an even number of units")
+            raise ValueError("the compiled sampler needs Numba, and a GRU or LSTM with an even number of units")
         units, layers = config.units, config.num_layers
+        self.lstm = config.cell == "lstm"
         self.vocab = config.vocab_size
         self.table = _halves_of_gates(fast.layers[0][0], units)
         self.recurrent = np.stack([_halves_of_gates(layer[1], units) for layer in fast.layers])  # (layers, 2, units, 3h)
-        gates = 3 * units
+        gates = GATES[config.cell] * units
         later = [(fast.out_kernels[index - 1][:, :gates], fast.layers[index][2]) for index in range(1, layers)]
         if later:
             self.kernels = np.stack([_halves_of_gates(kernel, units) for kernel, _ in later])
@@ -193,8 +211,12 @@ class CompiledGRUSampler:
             self.kernels = np.zeros((0, HALVES, units, gates // HALVES), np.float32)
             self.input_biases = np.zeros((0, HALVES, gates // HALVES), np.float32)
         half = units // HALVES
-        self.candidate_biases = np.ascontiguousarray(np.stack([
-            np.stack([layer[3][part * half:(part + 1) * half] for part in range(HALVES)]) for layer in fast.layers]))
+        if self.lstm:  # its one bias is on the input side, in the table and input_biases
+            self.candidate_biases = np.zeros((layers, HALVES, half), np.float32)
+        else:
+            self.candidate_biases = np.ascontiguousarray(np.stack([
+                np.stack([layer[3][part * half:(part + 1) * half] for part in range(HALVES)])
+                for layer in fast.layers]))
         own = [kernel[:, -fast.width:] for kernel in fast.out_kernels]  # each layer's slice of the first dense layer
         if fast.projection_kernel is not None:  # bottleneck: (layers, units, rank), then (rank, vocab)
             self.dense = np.ascontiguousarray(np.stack(own), dtype=np.float32)
@@ -220,7 +242,8 @@ class CompiledGRUSampler:
 
     def warm_up(self) -> None:
         """Compiles the sampling loop (a few seconds; read back from Numba's cache on later starts)."""
-        state = [[np.zeros(self.recurrent.shape[2], np.float32)] for _ in range(self.recurrent.shape[0])]
+        zeros = np.zeros(self.recurrent.shape[2], np.float32)
+        state = [[zeros] * (2 if self.lstm else 1) for _ in range(self.recurrent.shape[0])]
         self.sample(np.zeros(self.vocab, np.float32), state, 1, None, 0.0)
 
     def sample(self, logits: np.ndarray, state: list, count: int, uniforms: np.ndarray | None,
@@ -228,6 +251,8 @@ class CompiledGRUSampler:
         """Draws `count` tokens, the first from `logits`; `uniforms` (count,) in [0, 1) drive the
         draws (ignored for temperature 0, greedy). Returns (tokens, (count, vocab) logits, state)."""
         hidden = np.ascontiguousarray(np.stack([layer[0] for layer in state]), dtype=np.float32)
+        cells = (np.ascontiguousarray(np.stack([layer[1] for layer in state]), dtype=np.float32) if self.lstm
+                 else np.zeros((0, hidden.shape[1]), np.float32))
         first = np.zeros(self.padded_vocab, np.float32)
         first[:self.vocab] = logits
         tokens = np.empty(count, np.int64)
@@ -236,7 +261,9 @@ class CompiledGRUSampler:
         draws = np.zeros(count) if uniforms is None else np.asarray(uniforms, dtype=np.float64)
         inverse = np.float32(0.0 if greedy else 1.0 / temperature)
         numba.set_num_threads(max(1, min(threads, HALVES, numba.config.NUMBA_NUM_THREADS)))
-        _sample_block(first, hidden, self.table, self.recurrent, self.kernels, self.input_biases,
+        _sample_block(first, hidden, cells, self.table, self.recurrent, self.kernels, self.input_biases,
                       self.candidate_biases, self.dense, self.projection, self.projection_bias, self.vocab,
                       inverse, greedy, draws, tokens, logits_out)
+        if self.lstm:
+            return tokens, logits_out[:, :self.vocab], [[h.copy(), c.copy()] for h, c in zip(hidden, cells)]
         return tokens, logits_out[:, :self.vocab], [[row.copy()] for row in hidden]
