@@ -186,7 +186,13 @@ class Engine:
         return self._quotes.find(left, right) if self._quotes else []
 
     def load_all(self) -> dict[str, str]:
-        """Loads every model and the fill tab's memory; for each model, "ready" or why it cannot load."""
+        """Loads every model and the fill tab's memory; for each model, "ready" or why it cannot load.
+
+        The language models' compiled sampler is compiled meanwhile by another process, so that
+        compiling (seconds on a fresh machine) and loading overlap."""
+        from .models import compiled_rnn
+
+        compiled_rnn.start_precompiling()
         for name in ALL_MODELS:
             try:
                 self._load(name)

@@ -170,3 +170,16 @@ def test_one_request_alone_gets_both_cores(quick_assets):
         with engine._at_work():
             assert engine._cores_for_one() == 1
     assert engine._working == 0
+
+
+def test_precompile_compiles_what_a_rounded_model_runs(pair):
+    """`precompile` (run in another process at start-up) must fill the cache with the very
+    specialisation that a model trained with --round-matrices float16 calls."""
+    _, fast, sampler, half = pair
+    if not half:
+        pytest.skip("full float32 weights are compiled on first use")
+    compiled_rnn.precompile()
+    compiled = set(compiled_rnn._sample_block.signatures)
+    logits, state = _start(fast)
+    sampler.sample(logits, state, 3, np.full(3, 0.5), 0.8, threads=2)
+    assert set(compiled_rnn._sample_block.signatures) == compiled

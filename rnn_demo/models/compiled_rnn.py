@@ -16,6 +16,10 @@ same order whether one thread or two run the halves. The Keras model stays the r
 """
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 
 HALVES = 2  # one per core of the target machine
@@ -172,6 +176,51 @@ if numba is not None:
                 _accumulate(features, projection[part], out)
 
 
+_precompiling: subprocess.Popen | None = None  # another process filling Numba's cache, once started
+PRECOMPILE_TIMEOUT_S = 120
+
+
+def start_precompiling() -> None:
+    """Compiles the sampling loop for float16-stored weights in another process, into Numba's
+    cache, while this one loads the models: another core, and no lock shared with the loading
+    (in a thread of this process it overlapped with nothing). `CompiledSampler.warm_up` waits for
+    it and then reads the compiled code from the cache."""
+    global _precompiling
+    if numba is None or _precompiling is not None:
+        return
+    _precompiling = subprocess.Popen(
+        [sys.executable, "-c", f"from {__name__} import precompile; precompile()"],
+        cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait_for_precompiling() -> None:
+    if _precompiling is not None:
+        try:
+            _precompiling.wait(PRECOMPILE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:  # this process compiles for itself
+            pass
+
+
+def precompile() -> None:
+    """Compiles `_sample_block` for float16-stored weights on tiny stand-ins: what Numba compiles
+    (and caches) depends on the arguments' types, not their sizes; these are the types
+    `CompiledSampler.sample` passes for a model trained with `--round-matrices float16`."""
+    layers, units, vocab, rank = 2, HALVES, 2, 1
+    columns, half, width = 3 * units // HALVES, units // HALVES, vocab // HALVES
+
+    def floats(*shape):
+        return np.zeros(shape, np.float32)
+
+    def halves(*shape):
+        return np.zeros(shape, np.uint16)
+
+    _sample_block(floats(vocab), floats(layers, units), floats(0, units), floats(HALVES, vocab, columns),
+                  halves(layers, HALVES, units, columns), halves(layers - 1, HALVES, units, columns),
+                  floats(layers - 1, HALVES, columns), floats(layers, HALVES, half), halves(layers, units, rank),
+                  halves(HALVES, rank, width), floats(HALVES, width), vocab, np.float32(1.0), False,
+                  np.zeros(1), np.empty(1, np.int64), floats(1, vocab))
+
+
 def _halves_of_gates(matrix: np.ndarray, units: int) -> np.ndarray:
     """(..., gates·units), gates in Keras order → (2, ..., gates·half): each half's units of each gate."""
     half = units // HALVES
@@ -241,7 +290,8 @@ class CompiledSampler:
         self.padded_vocab = width * HALVES
 
     def warm_up(self) -> None:
-        """Compiles the sampling loop (a few seconds; read back from Numba's cache on later starts)."""
+        """Compiles the sampling loop (seconds on a fresh machine; read from Numba's cache later)."""
+        _wait_for_precompiling()
         zeros = np.zeros(self.recurrent.shape[2], np.float32)
         state = [[zeros] * (2 if self.lstm else 1) for _ in range(self.recurrent.shape[0])]
         self.sample(np.zeros(self.vocab, np.float32), state, 1, None, 0.0)
