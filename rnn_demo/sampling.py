@@ -73,6 +73,7 @@ class Sampler:
             return int(np.argmax(apply_repetition_penalty(logits, previous, settings.repetition_penalty)))
         if settings.top_k == 0 and settings.top_p >= 1.0 and settings.repetition_penalty == 1.0:
             # The common case, drawn in a few float32 operations (it runs once per streamed token).
+            # models/compiled_rnn.py's `_choose` draws the same way inside its compiled loop: keep them alike.
             weights = np.multiply(logits, np.float32(1.0 / settings.temperature), dtype=np.float32)
             weights -= weights.max()
             np.exp(weights, out=weights)
