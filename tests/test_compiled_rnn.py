@@ -183,3 +183,20 @@ def test_precompile_compiles_what_a_rounded_model_runs(pair):
     logits, state = _start(fast)
     sampler.sample(logits, state, 3, np.full(3, 0.5), 0.8, threads=2)
     assert set(compiled_rnn._sample_block.signatures) == compiled
+
+
+def test_simultaneous_streams_give_the_texts_they_give_alone(quick_assets):
+    """Two threads streaming at once (each then gets one core, and both again once one ends)
+    get the same texts as one after the other: the cores a stream gets never change its numbers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rnn_demo.engines import Engine, GenerationRequest
+
+    engine = Engine(quick_assets)
+    requests = [GenerationRequest(prompt="ROMEO:", model=model, max_tokens=300, temperature=1.0, seed=seed)
+                for model, seed in (("shakespeare-gru", 1), ("shakespeare-gru", 2), ("shakespeare-lstm", 3))]
+    alone = [engine.generate(request).text for request in requests]
+    with ThreadPoolExecutor(3) as pool:
+        together = list(pool.map(lambda request: engine.generate(request).text, requests * 2))
+    assert together == alone * 2
+    assert engine._working == 0
