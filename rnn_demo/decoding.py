@@ -10,7 +10,7 @@ import numpy as np
 
 StepFn = Callable[[Sequence[int], object], tuple[np.ndarray, object]]
 ChooseFn = Callable[[np.ndarray, Sequence[int]], int]
-# (logits, state, count) -> (count tokens, the logits after each, state): draws and feeds a block at once.
+# (logits, state, count) -> (count token ids, the logits after each, state): draws and feeds a block at once.
 DrawBlockFn = Callable[[np.ndarray, object, int], tuple[np.ndarray, np.ndarray, object]]
 BLOCK_TOKENS = 32  # tokens per `draw_block` call: 3-4 ms, between two checks of the deadline and the client
 FIRST_BLOCK_TOKENS = 4  # a short first block, so that the first token shows at once
@@ -44,51 +44,44 @@ def stream(step: StepFn, state, prompt_ids: Sequence[int], *, choose: ChooseFn, 
         stop_ids: tokens that end the loop (not yielded).
         should_stop: polled before each token; True ends the loop (e.g. the client left).
         stop: if given, its `reason` is set to why the loop ended.
-        draw_block: if given, chooses and feeds tokens a block at a time instead of `choose` and
-            `step` (it must choose as `choose` would); the deadline is checked between blocks.
+        draw_block: if given, chooses and feeds tokens a block at a time (it must choose as
+            `choose` would); the deadline is then checked between blocks. Without it, `choose`
+            and `step` draw and feed one token at a time.
     """
     stop = stop if stop is not None else StopReason()
     deadline = time.monotonic() + deadline_s
     history = list(prompt_ids)
     logits, state = step(history, state)
-    if draw_block is not None:
-        yield from _stream_blocks(draw_block, state, logits, max_new_tokens, deadline, stop_ids, should_stop, stop)
-        return
-    for _ in range(max_new_tokens):
+    first_block, block = FIRST_BLOCK_TOKENS, BLOCK_TOKENS
+    if draw_block is None:
+        first_block = block = 1
+
+        def draw_block(logits, state, count):
+            token = choose(logits, history)
+            if token in stop_ids:  # the loop ends on it: nothing to feed
+                return [token], [logits], state
+            after, state = step([token], state)
+            return [token], [after], state
+
+    produced = 0
+    while produced < max_new_tokens:
         if should_stop():
             stop.reason = "cancelled"
             return
         if time.monotonic() > deadline:
             stop.reason = "deadline"
             return
-        token = choose(logits, history)
-        if token in stop_ids:
-            stop.reason = "stop_token"
-            return
-        yield StreamEvent(token, logits)
-        history.append(token)
-        logits, state = step([token], state)
-    stop.reason = "max_tokens"
-
-
-def _stream_blocks(draw_block: DrawBlockFn, state, logits: np.ndarray, max_new_tokens: int, deadline: float,
-                   stop_ids: Sequence[int], should_stop: Callable[[], bool], stop: StopReason) -> Iterator[StreamEvent]:
-    """`stream`'s loop over blocks of tokens drawn by `draw_block`."""
-    produced = 0
-    while produced < max_new_tokens:
-        if time.monotonic() > deadline:
-            stop.reason = "deadline"
-            return
-        count = min(BLOCK_TOKENS if produced else FIRST_BLOCK_TOKENS, max_new_tokens - produced)
+        count = min(block if produced else first_block, max_new_tokens - produced)
         tokens, after, state = draw_block(logits, state, count)
-        for index, token in enumerate(tokens.tolist()):
-            if should_stop():
+        for index, token in enumerate(tokens):
+            if index > 0 and should_stop():  # the block's first token was polled for above
                 stop.reason = "cancelled"
                 return
             if token in stop_ids:
                 stop.reason = "stop_token"
                 return
             yield StreamEvent(token, logits)
+            history.append(token)
             logits = after[index]
         produced += count
     stop.reason = "max_tokens"

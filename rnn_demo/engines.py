@@ -150,7 +150,7 @@ class Engine:
             tokenizer = self.tokenizer
             with self._lock:
                 if name not in self._models:
-                    self._models[name] = _load_model(self.assets / name, tokenizer)
+                    self._models[name] = _serving_model(self.assets / name, tokenizer)
                     log.info("loaded %s", name)
         except checkpoints.CheckpointError as error:
             self._errors[name] = str(error)
@@ -244,29 +244,25 @@ class Engine:
         sampler = Sampler(SamplingSettings(request.temperature, request.top_k, request.top_p,
                                            request.repetition_penalty), seed=request.seed)
         prompt_ids = [BOS_ID] + tokenizer.encode(request.prompt)
-        with self._at_work():
-            yield from self._stream_text(request, loaded, sampler, prompt_ids, should_stop, stop)
-
-    def _stream_text(self, request, loaded, sampler, prompt_ids, should_stop, stop) -> Iterator[GenerationChunk]:
-        """`stream`'s body: tokens drawn by the compiled sampler where it applies, else one NumPy step at a time."""
-        tokenizer = self.tokenizer
+        # Tokens are drawn by the compiled sampler where it applies, else one NumPy step at a time.
         events = stream(loaded.fast.step, loaded.fast.initial_state(), prompt_ids, choose=sampler,
                         max_new_tokens=request.max_tokens, deadline_s=self.limits.deadline_s,
                         should_stop=should_stop, stop=stop, draw_block=self._draw_block(loaded, sampler))
         text, pending, count, event = request.prompt, [], 0, None
         piece_texts = tokenizer.piece_texts
-        for count, event in enumerate(events, start=1):
-            piece = piece_texts[event.token] if not pending else None
-            if piece is not None:  # a word piece: its text, without a call into SentencePiece
-                text += piece
+        with self._at_work():
+            for count, event in enumerate(events, start=1):
+                piece = piece_texts[event.token] if not pending else None
+                if piece is not None:  # a word piece: its text, without a call into SentencePiece
+                    text += piece
+                    yield GenerationChunk(text, count, event.logits)
+                    continue
+                pending.append(event.token)
+                piece = tokenizer.decode(pending)
+                if piece.endswith("\ufffd") and len(pending) < MAX_UTF8_BYTES:
+                    continue  # an unfinished UTF-8 character: wait for its other bytes
+                text, pending = text + piece, []
                 yield GenerationChunk(text, count, event.logits)
-                continue
-            pending.append(event.token)
-            piece = tokenizer.decode(pending)
-            if piece.endswith("\ufffd") and len(pending) < MAX_UTF8_BYTES:
-                continue  # an unfinished UTF-8 character: wait for its other bytes
-            text, pending = text + piece, []
-            yield GenerationChunk(text, count, event.logits)
         if pending:
             yield GenerationChunk(text + tokenizer.decode(pending), count, event.logits)
 
@@ -279,8 +275,9 @@ class Engine:
         def draw_block(logits, state, count):
             # The same uniform numbers, in the same order, as `sampler` would draw one token at a time.
             uniforms = None if settings.temperature == 0 else sampler.rng.random(count)
-            return compiled.sample(logits, state, count, uniforms, settings.temperature,
-                                   threads=self._cores_for_one())
+            tokens, after, state = compiled.sample(logits, state, count, uniforms, settings.temperature,
+                                                   threads=self._cores_for_one())
+            return tokens.tolist(), after, state
 
         return draw_block
 
@@ -325,8 +322,9 @@ def _open_tokenizer(path: Path) -> Tokenizer:
             f"re-create it with `{TOKENIZER_COMMAND}` and then re-train every model") from None
 
 
-def _load_model(directory: Path, tokenizer: Tokenizer) -> LoadedModel:
-    """A verified checkpoint and its fast NumPy step."""
+def _serving_model(directory: Path, tokenizer: Tokenizer) -> LoadedModel:
+    """A verified checkpoint (rebuilt from its config.json, then `load_weights`) and its serving
+    paths: the NumPy step, and for a language model the compiled sampler."""
     from .models.numpy_step import NumpyLanguageModel, NumpySeq2Seq
 
     checkpoint = checkpoints.load_checkpoint(directory, tokenizer, family=FAMILIES[directory.name])
