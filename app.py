@@ -10,7 +10,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # only fight the other requests for the two cores (measured 2.2x slower with 2 threads under load).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from rnn_demo.engines import Engine  # noqa: E402
+from rnn_demo.serving import Engine  # noqa: E402
 from rnn_demo.ui import build_demo, launch_options  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parent / "assets"

@@ -96,7 +96,7 @@ def fast_path(engine, request) -> tuple[float, float]:
 
 def measure(engine, *, model: str, tokens: int, repeats: int) -> list[Row]:
     """Medians over `repeats` runs of `tokens` new tokens each: tutorial loops, served paths, first chunk."""
-    from rnn_demo.engines import GenerationRequest
+    from rnn_demo.serving import GenerationRequest
     from rnn_demo.tokenizer import BOS_ID
 
     loaded = engine.language_model(model)

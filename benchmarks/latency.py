@@ -29,7 +29,7 @@ def p50_ms(call, inputs: list) -> float:
 
 def chat_messages(count: int) -> list[str]:
     """`count` held-out capital questions and `count` held-out chat messages."""
-    from rnn_demo import dialogues
+    from rnn_demo.data import dialogues
 
     questions = [question for question, _ in dialogues.heldout_capital_questions()[::CAPITAL_QUESTION_STRIDE]]
     messages = [exchange.context[-1] for exchange in dialogues.chat_exchanges("validation")[::CHAT_MESSAGE_STRIDE]]
@@ -38,10 +38,10 @@ def chat_messages(count: int) -> list[str]:
 
 def gap_sentences(count: int) -> list[str]:
     """`count` held-out fact gaps and `count` held-out chat gaps, written with `___`."""
-    from rnn_demo import blanks
+    from rnn_demo.data import fill_sentences
 
-    facts = blanks.blanks_of("facts", "validation")[::FACT_GAP_STRIDE][:count]
-    chat = blanks.blanks_of("chat", "validation")[::CHAT_GAP_STRIDE][:count]
+    facts = fill_sentences.examples_of("facts", "validation")[::FACT_GAP_STRIDE][:count]
+    chat = fill_sentences.examples_of("chat", "validation")[::CHAT_GAP_STRIDE][:count]
     return [blank.left + "___" + blank.right for blank in (*facts, *chat)]
 
 
@@ -65,20 +65,23 @@ def _p50_row(measure: str, method: str, max_ms: float, load, call, inputs: list[
 
 def chat_row(engine, *, count: int) -> Row:
     """p50 of a complete beam-4 chat reply (a reply is at most the decoder's 32 tokens)."""
-    from rnn_demo.engines import ChatRequest
+    from rnn_demo.serving import ChatRequest
 
     def chat(message: str) -> None:
         for _ in engine.chat(ChatRequest(message=message, decoding="beam", beam_width=CHAT_BEAM_WIDTH)):
             pass
 
-    return _p50_row("chat reply", f"engine.chat, beam {CHAT_BEAM_WIDTH}", MAX_CHAT_P50_MS, engine.chatbot, chat,
-                    chat_messages(count), "held-out messages")
+    return _p50_row("chat reply", f"engine.chat, beam {CHAT_BEAM_WIDTH}", MAX_CHAT_P50_MS,
+                    lambda: engine.model("chatbot"), chat, chat_messages(count), "held-out messages")
 
 
 def fill_row(engine, *, count: int) -> Row:
     """p50 of a top-5 fill of one gap."""
-    return _p50_row("fill the blank", f"engine.fill, top {FILL_TOP_K}", MAX_FILL_P50_MS, engine.blank_model,
-                    lambda sentence: engine.fill(sentence, FILL_TOP_K), gap_sentences(count), "held-out gaps")
+    from rnn_demo.serving import FillRequest
+
+    return _p50_row("fill the blank", f"engine.fill, top {FILL_TOP_K}", MAX_FILL_P50_MS,
+                    lambda: engine.model("blank"), lambda sentence: engine.fill(FillRequest(sentence, FILL_TOP_K)),
+                    gap_sentences(count), "held-out gaps")
 
 
 def measure(engine, *, count: int) -> list[Row]:

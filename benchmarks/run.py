@@ -84,7 +84,7 @@ def engine_rows(settings: Settings, sections: set[str]) -> list[Row]:
     import numpy as np
 
     from benchmarks import generation, latency
-    from rnn_demo.engines import Engine
+    from rnn_demo.serving import Engine
 
     np.seterr(all="ignore")
     engine = Engine(ASSETS)

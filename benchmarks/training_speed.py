@@ -42,9 +42,9 @@ def shipped_configs(assets: Path, *, batch_size: int | None, seq_len: int | None
 
 def training_stream(assets: Path, *, quick: bool):
     """The training plays as one token stream, as training encodes them (`quick`: a small slice)."""
-    from rnn_demo.datasets import encode_documents
+    from rnn_demo.data.encoding import encode_documents
     from rnn_demo.tokenizer import Tokenizer
-    from rnn_demo.training import shakespeare_texts
+    from rnn_demo.training.trainers import shakespeare_texts
 
     train_texts, _ = shakespeare_texts(quick)
     return encode_documents(Tokenizer(assets / "tokenizer.model"), train_texts)
@@ -52,7 +52,7 @@ def training_stream(assets: Path, *, quick: bool):
 
 def project_dataset(ids, training):
     """The pipeline `rnn_demo/training.py` trains on."""
-    from rnn_demo.datasets import language_model_windows
+    from rnn_demo.data.datasets import language_model_windows
 
     return language_model_windows(ids, seq_len=training.seq_len, batch_size=training.batch_size, shuffle=True,
                                   seed=training.seed).repeat()
@@ -91,7 +91,7 @@ def tokens_per_second(dataset, model_config, training, *, warmup: int, steps: in
     import keras
 
     from rnn_demo.models.language_model import build_language_model
-    from rnn_demo.training import _compile  # the very compile step training uses
+    from rnn_demo.training.trainers import _compile  # the very compile step training uses
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(training.seed)

@@ -17,6 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from .config import LIMITS, LanguageModelConfig, Seq2SeqConfig, TokenizerConfig, TrainingConfig  # noqa: E402
+from .models import registry  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 RUNS = Path("runs")
@@ -113,7 +114,7 @@ def _emit(result: dict, as_json: bool, text_key: str | None = None) -> None:
 
 
 def _train(args, argv: list[str]) -> dict:
-    from . import training
+    from .training import trainers as training
     from .tokenizer import Tokenizer, train_tokenizer
 
     command = "python -m rnn_demo " + " ".join(shlex.quote(a) for a in argv)
@@ -147,7 +148,7 @@ def _train(args, argv: list[str]) -> dict:
 
 def _train_seq2seq(what: str, args, tokenizer_path: Path, command: str) -> dict:
     """Trains the chatbot or the gap filler: defaults of that model, then the flags, then --quick."""
-    from . import training
+    from .training import trainers as training
     from .tokenizer import Tokenizer
 
     model_defaults, train_defaults, train = {
@@ -170,23 +171,24 @@ def _train_seq2seq(what: str, args, tokenizer_path: Path, command: str) -> dict:
 
 
 def _engine(assets: Path):
-    from .engines import Engine
+    from .serving.engine import Engine
 
     return Engine(assets)
 
 
 def _evaluate(args) -> dict:
-    from . import corpora, evaluation
+    from . import evaluation
+    from .data import corpora
 
     engine = _engine(args.assets)
     if args.what == "blank":
-        loaded = engine.blank_model()
-        from .quotes import training_index
+        loaded = engine.model(registry.FILL_MODEL)
+        from .data.quotes import training_index
 
         return evaluation.blank_metrics(loaded.fast, engine.tokenizer, loaded.checkpoint.model_config,
                                         index=training_index())
     if args.what == "chatbot":
-        loaded = engine.chatbot()
+        loaded = engine.model(registry.CHAT_MODEL)
         return evaluation.chatbot_metrics(loaded.fast, engine.tokenizer, loaded.checkpoint.model_config)
     model = engine.language_model(args.model).model
     if args.text:
@@ -201,7 +203,7 @@ def _evaluate(args) -> dict:
 
 
 def _generate(args) -> dict:
-    from .engines import GenerationRequest
+    from .serving.engine import GenerationRequest
 
     engine = _engine(args.assets)
     request = GenerationRequest(prompt=args.prompt, model=args.model, max_tokens=args.max_tokens,
@@ -232,7 +234,7 @@ def _input_lines(input_file: Path | None, positional: str | None) -> list[str]:
 
 
 def _chat(args) -> None:
-    from .engines import ChatRequest
+    from .serving.engine import ChatRequest
 
     engine = _engine(args.assets)
     for message in _input_lines(args.input_file, args.message):
@@ -246,9 +248,11 @@ def _chat(args) -> None:
 
 
 def _fill(args) -> None:
+    from .serving import FillRequest
+
     engine = _engine(args.assets)
     for sentence in _input_lines(args.input_file, args.sentence):
-        result = engine.fill(sentence, args.top_k)
+        result = engine.fill(FillRequest(sentence, args.top_k))
         for note in result.notes:
             log.warning(note)
         candidates = []

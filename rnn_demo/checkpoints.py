@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import config as config_module
+from .models.registry import FAMILIES, train_command
 from .tokenizer import Tokenizer, sha256_file
 
 log = logging.getLogger(__name__)
@@ -22,14 +23,6 @@ CONFIG_FILE = "config.json"
 
 class CheckpointError(RuntimeError):
     """A checkpoint is missing, corrupted, or was trained with another tokenizer."""
-
-
-def _families():
-    from .models.language_model import build_language_model
-    from .models.seq2seq import build_seq2seq
-
-    return {"language_model": (config_module.LanguageModelConfig, build_language_model),
-            "seq2seq": (config_module.Seq2SeqConfig, build_seq2seq)}
 
 
 @dataclass
@@ -43,8 +36,7 @@ class Checkpoint:
 def _without_optimizer(model, family: str, model_config):
     """A fresh, uncompiled copy of `model`: a compiled model's weights file also holds Adam's
     two slots per weight, tripling its size for nothing the demo uses."""
-    _, build = _families()[family]
-    fresh = build(model_config)
+    fresh = FAMILIES[family].build(model_config)
     fresh.set_weights(model.get_weights())
     return fresh
 
@@ -88,13 +80,13 @@ def read_meta(directory: str | Path) -> dict:
         raise CheckpointError(
             f"checkpoint {directory.name!r} is missing (no {CONFIG_FILE} in {directory.parent.name}/"
             f"{directory.name}); create it with "
-            f"`{default_command(directory.name)}`"
+            f"`{train_command(directory.name)}`"
         )
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as error:
         raise CheckpointError(f"{path} is not valid JSON ({error}); re-create it with "
-                              f"`{default_command(directory.name)}`") from None
+                              f"`{train_command(directory.name)}`") from None
     _check_meta_shape(directory, meta)
     return meta
 
@@ -108,20 +100,13 @@ def _check_meta_shape(directory: Path, meta) -> None:
     if wrong:
         raise CheckpointError(
             f"{directory.name}/{CONFIG_FILE} is not a checkpoint description (bad or missing: {', '.join(wrong)}); "
-            f"re-create it with `{default_command(directory.name)}`")
-
-
-def default_command(name: str) -> str:
-    """The training command that creates the checkpoint called `name`."""
-    if name.startswith("shakespeare-"):
-        return f"python -m rnn_demo train shakespeare --cell {name.split('-', 1)[1]}"
-    return f"python -m rnn_demo train {name}"
+            f"re-create it with `{train_command(directory.name)}`")
 
 
 def verify(directory: str | Path, meta: dict, tokenizer: Tokenizer) -> None:
     """Refuses a checkpoint whose files are missing or altered, or whose tokenizer differs."""
     directory = Path(directory)
-    command = meta.get("command") or default_command(directory.name)
+    command = meta.get("command") or train_command(directory.name)
     for filename, expected in meta.get("files", {}).items():
         path = directory / filename
         if not path.is_file():
@@ -149,22 +134,21 @@ def load_checkpoint(directory: str | Path, tokenizer: Tokenizer, *, family: str 
     directory = Path(directory)
     meta = read_meta(directory)
     verify(directory, meta, tokenizer)
-    families = _families()
-    if meta["family"] not in families or family not in (None, meta["family"]):
-        wanted = f"a {family} model" if family else f"one of the families {', '.join(families)}"
+    if meta["family"] not in FAMILIES or family not in (None, meta["family"]):
+        wanted = f"a {family} model" if family else f"one of the families {', '.join(FAMILIES)}"
         raise CheckpointError(f"checkpoint {directory.name!r} holds a {meta['family']!r} model, not {wanted}; "
-                              f"re-create it with `{default_command(directory.name)}`")
-    config_cls, build = families[meta["family"]]
+                              f"re-create it with `{train_command(directory.name)}`")
+    kind = FAMILIES[meta["family"]]
     try:
-        model_config = config_module.from_dict(config_cls, meta["model"])
-        model = build(model_config)
+        model_config = config_module.from_dict(kind.config_class, meta["model"])
+        model = kind.build(model_config)
     except (TypeError, ValueError) as error:  # a setting of the wrong type or out of range
         raise CheckpointError(f"checkpoint {directory.name!r}: config.json describes no buildable model ({error}); "
-                              f"re-create it with `{default_command(directory.name)}`") from None
+                              f"re-create it with `{train_command(directory.name)}`") from None
     try:
         model.load_weights(directory / WEIGHTS_FILE)
     except (ValueError, OSError) as error:  # a truncated HDF5 file, or layers of other shapes
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointError(f"checkpoint {directory.name!r}: weights are unreadable or do not fit its config "
-                              f"({first_line}); re-create it with `{default_command(directory.name)}`") from None
+                              f"({first_line}); re-create it with `{train_command(directory.name)}`") from None
     return Checkpoint(directory.name, model, model_config, meta)

@@ -76,7 +76,7 @@ def chatbot_metrics(fast, tokenizer: Tokenizer, config, *, max_questions: int | 
         config: the model's `Seq2SeqConfig`.
         max_questions: evaluate only this many questions of each kind (quick runs).
     """
-    from . import dialogues
+    from .data import dialogues
     from .config import PERSONA_MODERN, PERSONA_SHAKESPEARE
 
     def reply(message: str, persona: str = PERSONA_MODERN) -> str:
@@ -109,7 +109,7 @@ def chatbot_metrics(fast, tokenizer: Tokenizer, config, *, max_questions: int | 
 
 def greedy_reply(fast, tokenizer: Tokenizer, config, persona_tag: str, context) -> str:
     """The greedy reply of a seq2seq model to `context` (a list of turns)."""
-    from .datasets import seq2seq_example
+    from .data.encoding import seq2seq_example
     from .decoding import seq2seq_beam_search
     from .tokenizer import EOS_ID
 
@@ -128,7 +128,7 @@ def rank_fillers(fast, tokenizer: Tokenizer, config, left: str, right: str, *, t
                  beam_width: int = BLANK_EVAL_BEAM, index=None) -> list[str]:
     """The top-k fillers of one gap as the app ranks them; `index`: a `quotes.QuoteIndex` to mix in."""
     from .decoding import top_normalised
-    from .engines import rank_fill
+    from .serving.engine import rank_fill
 
     quotations = index.find(left, right)[:top_k] if index is not None else []
     ranking = rank_fill(fast, tokenizer, config, left, right, beam_width=beam_width, deadline_s=10.0,
@@ -170,10 +170,10 @@ def blank_metrics(fast, tokenizer: Tokenizer, config, *, per_source: int | None 
     With `index` (a `quotes.QuoteIndex` of the training plays) the app's ranking, the memory mixed
     in, is scored too ("model_with_memory"), and both are tried on `FAMOUS_LINES`.
     """
-    from . import blanks
+    from .data import fill_sentences
 
     per_source = per_source or BLANK_EVAL_PER_SOURCE
-    baseline = blanks.most_frequent_filler_baseline(blanks.blanks("train"))
+    baseline = fill_sentences.most_frequent_filler_baseline(fill_sentences.examples("train"))
     rankers = {"model": lambda left, right: rank_fillers(fast, tokenizer, config, left, right, top_k=5),
                "baseline": baseline}
     if index is not None:
@@ -181,7 +181,7 @@ def blank_metrics(fast, tokenizer: Tokenizer, config, *, per_source: int | None 
                                                                         index=index)
     results = {name: {} for name in rankers}
     for source in ("facts", "chat", "plays"):
-        held_out = blanks.blanks_of(source, "validation")
+        held_out = fill_sentences.examples_of(source, "validation")
         held_out = held_out[::max(1, len(held_out) // per_source)][:per_source]
         for name, rank in rankers.items():
             hits = [_hits(rank(blank.left, blank.right), blank.answer) for blank in held_out]
@@ -198,7 +198,7 @@ def blank_metrics(fast, tokenizer: Tokenizer, config, *, per_source: int | None 
         metrics["with_memory_top1_accuracy"] = overall("model_with_memory", "top1")
         metrics["with_memory_top5_accuracy"] = overall("model_with_memory", "top5")
         metrics["famous_lines"] = {
-            name: sum(_hits(rankers[name](*blanks.parse_gap(line)), answer)[0] for line, answer in FAMOUS_LINES)
+            name: sum(_hits(rankers[name](*fill_sentences.parse_gap(line)), answer)[0] for line, answer in FAMOUS_LINES)
             / len(FAMOUS_LINES) for name in ("model", "model_with_memory")}
         metrics["famous_lines_count"] = len(FAMOUS_LINES)
     return metrics

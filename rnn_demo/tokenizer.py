@@ -9,7 +9,7 @@ from typing import Iterable, Iterator
 
 import sentencepiece as spm
 
-from . import corpora
+from .data import corpora
 from .config import USER_SYMBOLS, TokenizerConfig
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ puts this folder on `sys.path`, as it has no `__init__.py`.
 import threading
 import time
 
-from rnn_demo.engines import Engine
+from rnn_demo.serving import Engine
 
 GATE_WAIT_S = 30  # the most a stream waits at a closed gate before its first token; far above the need
 FAIL_AFTER = 3  # chunks a broken stream yields before it raises

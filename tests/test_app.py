@@ -7,7 +7,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from rnn_demo.engines import Engine
+from rnn_demo.serving import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = dict(prompt="ROMEO:\n", model="shakespeare-gru", max_tokens=12, temperature=0.0, top_k=0,

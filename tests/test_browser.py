@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from rnn_demo import ui
+from rnn_demo.ui import page as ui
 from rnn_demo.config import LIMITS
-from rnn_demo.engines import Engine
+from rnn_demo.serving import Engine
 
 from recording_engine import RecordingEngine
 

@@ -6,7 +6,7 @@ import pytest
 
 from rnn_demo.__main__ import main
 from rnn_demo.config import InputError
-from rnn_demo.engines import ChatRequest, Engine
+from rnn_demo.serving import ChatRequest, Engine
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def final(engine, **kwargs):
 
 
 def test_numpy_decoder_matches_keras(engine):
-    loaded = engine.chatbot()
+    loaded = engine.model("chatbot")
     model, fast = loaded.checkpoint.model, loaded.fast
     source, target_in = np.array([[7, 400, 401, 5, 402]]), np.array([[2, 300, 301, 302]])
     memory, keys, mask, state = model.encode(source)

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(not compiled_rnn.supports(LanguageModelConfig(ce
 def _model(cell: str, rank: int, layers: int, vocab: int, half: bool):
     import keras
 
-    from rnn_demo.training import round_matrices
+    from rnn_demo.training.trainers import round_matrices
 
     keras.utils.set_random_seed(0)
     config = LanguageModelConfig(cell=cell, vocab_size=vocab, embedding_dim=24, units=40, num_layers=layers,
@@ -113,7 +113,7 @@ def test_the_state_carries_over_to_the_numpy_step(pair):
 def test_rounding_touches_every_matrix_but_the_embedding():
     model = _model("gru", 16, 2, 300, half=False)
     embedding = np.asarray(model.embedding.embeddings).copy()
-    from rnn_demo.training import round_matrices
+    from rnn_demo.training.trainers import round_matrices
 
     rounded = round_matrices(model, "float16")
     matrices = [w for w in model.weights if len(w.shape) == 2 and w.path != model.embedding.embeddings.path]
@@ -127,7 +127,7 @@ def test_rounding_touches_every_matrix_but_the_embedding():
 
 
 def test_the_engine_streams_through_it_with_the_same_text_on_one_core_or_two(quick_assets, monkeypatch):
-    from rnn_demo.engines import Engine, GenerationRequest
+    from rnn_demo.serving import Engine, GenerationRequest
 
     engine = Engine(quick_assets)
     loaded = engine.language_model("shakespeare-gru")
@@ -152,7 +152,7 @@ def test_the_engine_streams_through_it_with_the_same_text_on_one_core_or_two(qui
 
 
 def test_without_numba_the_numpy_step_serves(quick_assets, monkeypatch):
-    from rnn_demo.engines import Engine, GenerationRequest
+    from rnn_demo.serving import Engine, GenerationRequest
 
     monkeypatch.setattr(compiled_rnn, "supports", lambda config: False)
     engine = Engine(quick_assets)
@@ -162,7 +162,7 @@ def test_without_numba_the_numpy_step_serves(quick_assets, monkeypatch):
 
 
 def test_one_request_alone_gets_both_cores(quick_assets):
-    from rnn_demo.engines import Engine
+    from rnn_demo.serving import Engine
 
     engine = Engine(quick_assets)
     with engine._at_work():
@@ -190,7 +190,7 @@ def test_simultaneous_streams_give_the_texts_they_give_alone(quick_assets):
     get the same texts as one after the other: the cores a stream gets never change its numbers."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from rnn_demo.engines import Engine, GenerationRequest
+    from rnn_demo.serving import Engine, GenerationRequest
 
     engine = Engine(quick_assets)
     requests = [GenerationRequest(prompt="ROMEO:", model=model, max_tokens=300, temperature=1.0, seed=seed)

@@ -1,5 +1,5 @@
 """Corpora from installed packages: cleaned plays, the play split, dialogues, facts."""
-from rnn_demo import corpora
+from rnn_demo.data import corpora
 
 
 def test_markdown_becomes_play_script():

@@ -1,7 +1,7 @@
 """Chatbot dialogue data: chat context windows, country Q&A splits, play speech pairs."""
 import pytest
 
-from rnn_demo import corpora, dialogues
+from rnn_demo.data import corpora, dialogues
 
 PLAY = """ACT I
 

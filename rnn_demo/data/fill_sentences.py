@@ -9,13 +9,13 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from rnn_demo import corpora, dialogues
+from . import corpora, dialogues
 
 SPLITS = ("train", "validation")
-SOURCES = ("facts", "chat", "plays")  # also the order of `blanks`
+SOURCES = ("facts", "chat", "plays")  # also the order of `examples`
 
 MAX_ANSWER_WORDS = 3
-BLANKS_PER_SENTENCE = 2
+EXAMPLES_PER_SENTENCE = 2
 SPAN_LENGTH_WEIGHTS = {1: 60, 2: 25, 3: 15}  # answer words → relative frequency
 CONTENT_WORD_PROBABILITY = 0.85  # chance that a span must start and end on content words
 PLAY_SENTENCE_WORDS = (4, 25)  # (fewest, most) words of a play sentence
@@ -43,7 +43,7 @@ GAP_HELP = ("write the missing part as ___ (two or more underscores) or [MASK], 
 
 
 @dataclass(frozen=True)
-class Blank:
+class FillExample:
     """One sentence with a gap: `left + answer + right` is the whole sentence."""
 
     left: str  # the text before the answer, usually ending with a space
@@ -108,26 +108,26 @@ def _choose_span(words: list[str], rng: random.Random) -> tuple[int, int]:
     return first, first + length - 1
 
 
-def sentence_blanks(sentence: str, source: str) -> list[Blank]:
-    """Up to `BLANKS_PER_SENTENCE` distinct blanks of one sentence, the same on every run."""
+def sentence_examples(sentence: str, source: str) -> list[FillExample]:
+    """Up to `EXAMPLES_PER_SENTENCE` distinct blanks of one sentence, the same on every run."""
     matches = list(WORD.finditer(sentence))
     if not matches:
         return []
     rng = _rng(sentence)
     words = [match.group() for match in matches]
-    spans = _unique(_choose_span(words, rng) for _ in range(BLANKS_PER_SENTENCE))
+    spans = _unique(_choose_span(words, rng) for _ in range(EXAMPLES_PER_SENTENCE))
     return [_cut(sentence, matches[first].start(), matches[last].end(), source)
             for first, last in spans]
 
 
-def _cut(sentence: str, start: int, end: int, source: str) -> Blank:
-    return Blank(sentence[:start], sentence[start:end], sentence[end:], source)
+def _cut(sentence: str, start: int, end: int, source: str) -> FillExample:
+    return FillExample(sentence[:start], sentence[start:end], sentence[end:], source)
 
 
-def _masked_all(texts: Iterable[str], source: str) -> tuple[Blank, ...]:
+def _masked_all(texts: Iterable[str], source: str) -> tuple[FillExample, ...]:
     """Blanks of every distinct sentence of `texts`, in order of first appearance."""
     return tuple(
-        blank for sentence in _unique(texts) for blank in sentence_blanks(sentence, source)
+        blank for sentence in _unique(texts) for blank in sentence_examples(sentence, source)
     )
 
 
@@ -152,7 +152,7 @@ def _spoken(speech: str) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def play_blanks(split: str) -> tuple[Blank, ...]:
+def play_examples(split: str) -> tuple[FillExample, ...]:
     """Blanks of the play sentences of `split` (validation: `corpora.VALIDATION_PLAYS`)."""
     _check_split(split)
     return _masked_all(play_sentences(split), "plays")
@@ -178,7 +178,7 @@ def _is_prose(turn: str) -> bool:
 
 
 @functools.lru_cache(maxsize=None)
-def chat_blanks(split: str) -> tuple[Blank, ...]:
+def chat_examples(split: str) -> tuple[FillExample, ...]:
     """Blanks of the chat sentences of `split` (the conversations of `corpora.chat_split`)."""
     _check_split(split)
     return _masked_all(chat_sentences(split), "chat")
@@ -288,7 +288,7 @@ def _short(value: str) -> str:
     return SHORT_FORMS.get(value, value)
 
 
-def _fact_blanks(phrasing: str, filled: dict[str, str], labels: dict[str, str]) -> list[Blank]:
+def _fact_examples(phrasing: str, filled: dict[str, str], labels: dict[str, str]) -> list[FillExample]:
     """One blank per answerable value of `filled` (placeholder → text): the country or the fact.
 
     Args:
@@ -300,12 +300,12 @@ def _fact_blanks(phrasing: str, filled: dict[str, str], labels: dict[str, str]) 
     for role, value in filled.items():
         if is_answerable(value):
             before, after = phrasing.split("{" + role + "}")
-            found.append(Blank(before.format(**filled), value, after.format(**filled), "facts",
+            found.append(FillExample(before.format(**filled), value, after.format(**filled), "facts",
                                labels[role]))
     return found
 
 
-def _country_blanks(fact: dict, templates: FactTemplates, split: str) -> list[Blank]:
+def _country_examples(fact: dict, templates: FactTemplates, split: str) -> list[FillExample]:
     """The blanks of one country's facts of one kind, in the phrasings of `split`."""
     held_out = split == "validation"
     found = []
@@ -318,12 +318,12 @@ def _country_blanks(fact: dict, templates: FactTemplates, split: str) -> list[Bl
             if (i in templates.held_out) == held_out:
                 labels = {"name": templates.template(i, "name"),
                           templates.kind: templates.template(i, role)}
-                found.extend(_fact_blanks(phrasing, filled, labels))
+                found.extend(_fact_examples(phrasing, filled, labels))
     return found
 
 
 @functools.lru_cache(maxsize=None)
-def fact_blanks(split: str) -> tuple[Blank, ...]:
+def fact_examples(split: str) -> tuple[FillExample, ...]:
     """Fact sentences of every country with the country or one fact value blanked.
 
     Args:
@@ -338,16 +338,16 @@ def fact_blanks(split: str) -> tuple[Blank, ...]:
         blank
         for fact in corpora.country_facts()
         for templates in FACT_TEMPLATES
-        for blank in _country_blanks(fact, templates, split)
+        for blank in _country_examples(fact, templates, split)
     )
 
 
 # --- everything -------------------------------------------------------------------------
 
-_BY_SOURCE = {"facts": fact_blanks, "chat": chat_blanks, "plays": play_blanks}
+_BY_SOURCE = {"facts": fact_examples, "chat": chat_examples, "plays": play_examples}
 
 
-def blanks_of(source: str, split: str) -> tuple[Blank, ...]:
+def examples_of(source: str, split: str) -> tuple[FillExample, ...]:
     """The blanks of one source ("facts", "chat" or "plays") and split."""
     if source not in _BY_SOURCE:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
@@ -355,16 +355,16 @@ def blanks_of(source: str, split: str) -> tuple[Blank, ...]:
 
 
 @functools.lru_cache(maxsize=None)
-def blanks(split: str) -> tuple[Blank, ...]:
+def examples(split: str) -> tuple[FillExample, ...]:
     """All blanks of `split`: facts, then chat, then plays."""
     _check_split(split)
-    return tuple(blank for source in SOURCES for blank in blanks_of(source, split))
+    return tuple(blank for source in SOURCES for blank in examples_of(source, split))
 
 
 def summary() -> dict[str, dict[str, int]]:
     """Number of blanks per split and source, e.g. `{"train": {"facts": …, …}, …}`."""
     return {
-        split: {source: len(blanks_of(source, split)) for source in SOURCES} for split in SPLITS
+        split: {source: len(examples_of(source, split)) for source in SOURCES} for split in SPLITS
     }
 
 
@@ -408,7 +408,7 @@ def _ranked(counts: collections.Counter) -> list[str]:
     return [answer for answer, _ in counts.most_common()]
 
 
-def most_frequent_filler_baseline(train_blanks: Iterable[Blank]) -> Callable[[str, str], list[str]]:
+def most_frequent_filler_baseline(train_blanks: Iterable[FillExample]) -> Callable[[str, str], list[str]]:
     """A counting baseline: the answers most often seen next to the gap's neighbouring words.
 
     Args:

@@ -13,10 +13,11 @@ import gradio as gr
 import pydantic
 from gradio.components.chatbot import ChatbotDataMessages
 
-from .checkpoints import CheckpointError
-from .config import LIMITS, InputError
-from .decoding import StopReason
-from .engines import (BLANK_MODEL, CHATBOT, DECODINGS, LANGUAGE_MODELS, ChatReply, ChatRequest, Engine,
+from ..checkpoints import CheckpointError
+from ..config import LIMITS, InputError
+from ..decoding import StopReason
+from ..models import registry
+from ..serving.engine import (DECODINGS, ChatReply, ChatRequest, Engine, FillRequest,
                       GenerationRequest)
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ SHAKESPEARE_HELP = """Type the start of a scene — a speaker's name, a colon, a
 the likeliest token; higher values take more risks. On the right: what the model thought of
 the last token it chose."""
 STATUS_WORDS = {"ready": "ready", "loading": "loading…"}
-TAB_MODELS = {"shakespeare": LANGUAGE_MODELS, "chatbot": (CHATBOT,), "fill": (BLANK_MODEL,)}
+TAB_MODELS = {tab: registry.names(tab=tab) for tab in ("shakespeare", "chatbot", "fill")}
 
 
 # The API events run with preprocess=False: the engine checks every raw value and names the
@@ -295,7 +296,7 @@ def make_fill(engine: Engine):
 
     def fill(sentence: str, top_k: float):
         try:
-            result = engine.fill(sentence, top_k)
+            result = engine.fill(FillRequest(sentence, top_k))
         except (InputError, CheckpointError, FileNotFoundError) as error:
             raise _user_error(error) from None
         if not result.candidates:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from rnn_demo import corpora
+from . import corpora
 
 SPLITS = ("train", "validation")
 MODERN = "modern"

@@ -11,11 +11,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import checkpoints, corpora, evaluation
-from .config import LanguageModelConfig, TrainingConfig, to_dict
-from .datasets import encode_documents, language_model_windows
-from .models.language_model import build_language_model
-from .tokenizer import Tokenizer
+from .. import checkpoints, evaluation
+from ..data import corpora
+from ..config import LanguageModelConfig, TrainingConfig, to_dict
+from ..data.datasets import language_model_windows
+from ..data.encoding import encode_documents
+from ..models.language_model import build_language_model
+from ..tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -263,9 +265,9 @@ def chatbot_pairs(tokenizer: Tokenizer, config, split: str, *, mix: dict | None,
         limits: at most this many exchanges of a source (training samples plays at random with
             `seed`; validation takes them evenly spread); None = all.
     """
-    from . import dialogues
-    from .config import PERSONA_MODERN, PERSONA_SHAKESPEARE
-    from .datasets import seq2seq_example
+    from ..data import dialogues
+    from ..config import PERSONA_MODERN, PERSONA_SHAKESPEARE
+    from ..data.encoding import seq2seq_example
 
     tags = {dialogues.MODERN: PERSONA_MODERN, dialogues.SHAKESPEARE: PERSONA_SHAKESPEARE}
     pairs = []
@@ -296,7 +298,7 @@ class Probe(keras.callbacks.Callback):
         self.name, self.measure = name, measure
 
     def on_epoch_end(self, epoch, logs=None):
-        from .models.numpy_step import NumpySeq2Seq
+        from ..models.numpy_step import NumpySeq2Seq
 
         value = self.measure(NumpySeq2Seq(self.model))
         log.info("epoch %d: %s %.3f", epoch + 1, self.name, value)
@@ -306,8 +308,8 @@ class Probe(keras.callbacks.Callback):
 
 def capital_probe(tokenizer: Tokenizer, model_config, questions: int) -> Probe:
     """Greedy answer accuracy on `questions` held-out capital questions, spread over the countries."""
-    from . import dialogues
-    from .config import PERSONA_MODERN
+    from ..data import dialogues
+    from ..config import PERSONA_MODERN
 
     chosen = _sample(dialogues.heldout_capital_questions(), questions, seed=0)  # every phrasing
 
@@ -354,8 +356,8 @@ def fit_seq2seq(model_config, training: TrainingConfig, train_pairs: list, valid
     Returns:
         (the model with its best weights, training metrics including the held-out loss).
     """
-    from .datasets import seq2seq_batches
-    from .models.seq2seq import build_seq2seq
+    from ..data.datasets import seq2seq_batches
+    from ..models.seq2seq import build_seq2seq
 
     keras.utils.set_random_seed(training.seed)
     train_ds = seq2seq_batches(train_pairs, batch_size=training.batch_size, shuffle=True, seed=training.seed)
@@ -390,8 +392,8 @@ def fit_seq2seq(model_config, training: TrainingConfig, train_pairs: list, valid
 def train_chatbot(*, tokenizer: Tokenizer, model_config, training: TrainingConfig, out_dir: Path, name: str,
                   quick: bool, command: str, run_dir: Path) -> dict:
     """Trains the seq2seq chatbot, measures it on held-out data, and saves `out_dir/name`."""
-    from . import dialogues
-    from .models.numpy_step import NumpySeq2Seq
+    from ..data import dialogues
+    from ..models.numpy_step import NumpySeq2Seq
 
     model_config = replace(model_config, vocab_size=tokenizer.vocab_size)
     train_pairs = chatbot_pairs(tokenizer, model_config, "train", mix=CHATBOT_MIX, quick=quick,
@@ -437,15 +439,15 @@ def blank_pairs(tokenizer: Tokenizer, config, split: str, *, mix: dict | None, q
     """(source ids, target ids) of the gap sentences of `split`, sources repeated as `mix` says
     and each cut to `limits[source]` gaps (None: all): a seeded random sample for training,
     evenly spread for validation."""
-    from . import blanks
-    from .datasets import blank_example
+    from ..data import fill_sentences
+    from ..data.encoding import fill_example
 
     pairs = []
-    for source_name in blanks.SOURCES:
-        limit = QUICK_EXCHANGES // len(blanks.SOURCES) if quick else (limits or {}).get(source_name)
-        found = blanks.blanks_of(source_name, split)
+    for source_name in fill_sentences.SOURCES:
+        limit = QUICK_EXCHANGES // len(fill_sentences.SOURCES) if quick else (limits or {}).get(source_name)
+        found = fill_sentences.examples_of(source_name, split)
         found = _sample(found, limit, seed) if split == "train" else _spread(found, limit)
-        encoded = [blank_example(tokenizer, b.left, b.right, b.answer, max_source_tokens=config.max_source_tokens,
+        encoded = [fill_example(tokenizer, b.left, b.right, b.answer, max_source_tokens=config.max_source_tokens,
                                  max_target_tokens=config.max_target_tokens) for b in found]
         pairs += encoded * (mix or {}).get(source_name, 1)
     return pairs
@@ -453,9 +455,9 @@ def blank_pairs(tokenizer: Tokenizer, config, split: str, *, mix: dict | None, q
 
 def capital_gap_probe(tokenizer: Tokenizer, model_config, gaps: int) -> Probe:
     """Top-1 accuracy on `gaps` held-out capital-fact gaps (the country or the capital missing)."""
-    from . import blanks
+    from ..data import fill_sentences
 
-    chosen = _sample([b for b in blanks.fact_blanks("validation") if b.template.startswith("capital/")], gaps, seed=0)
+    chosen = _sample([b for b in fill_sentences.fact_examples("validation") if b.template.startswith("capital/")], gaps, seed=0)
 
     def measure(fast) -> float:
         return sum(evaluation.rank_fillers(fast, tokenizer, model_config, b.left, b.right, top_k=1,
@@ -466,8 +468,8 @@ def capital_gap_probe(tokenizer: Tokenizer, model_config, gaps: int) -> Probe:
 def train_blank(*, tokenizer: Tokenizer, model_config, training: TrainingConfig, out_dir: Path, name: str,
                 quick: bool, command: str, run_dir: Path) -> dict:
     """Trains the gap filler, scores it against a baseline on held-out gaps, and saves `out_dir/name`."""
-    from . import blanks
-    from .models.numpy_step import NumpySeq2Seq
+    from ..data import fill_sentences
+    from ..models.numpy_step import NumpySeq2Seq
 
     model_config = replace(model_config, vocab_size=tokenizer.vocab_size)
     train_pairs = blank_pairs(tokenizer, model_config, "train", mix=BLANK_MIX, quick=quick,
@@ -480,9 +482,9 @@ def train_blank(*, tokenizer: Tokenizer, model_config, training: TrainingConfig,
                                  run_dir=run_dir, extra_callbacks=probe, initial=initial)
     metrics.update(evaluation.blank_metrics(NumpySeq2Seq(model), tokenizer, model_config,
                                             per_source=QUICK_METRIC_QUESTIONS if quick else None))
-    data = {"sources": dict(blanks.summary()), "mix": BLANK_MIX, "quick": quick, "play_gaps_sampled": BLANK_PLAY_GAPS,
+    data = {"sources": dict(fill_sentences.summary()), "mix": BLANK_MIX, "quick": quick, "play_gaps_sampled": BLANK_PLAY_GAPS,
             "validation_per_source": BLANK_VALIDATION_PER_SOURCE,
-            "heldout": "validation plays, held-out chat conversations, held-out fact templates (listed in blanks.py)"}
+            "heldout": "validation plays, held-out chat conversations, held-out fact templates (listed in fill_sentences.py)"}
     return _save_seq2seq(out_dir / name, model, model_config, tokenizer, command=command, training=training,
                          metrics=metrics, data=data, initial=initial)
 

@@ -15,9 +15,9 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from rnn_demo import blanks, corpora, dialogues
+from . import corpora, dialogues, fill_sentences
 
-MAX_SPAN_WORDS = blanks.MAX_ANSWER_WORDS  # a filler is 1-3 words, as in training
+MAX_SPAN_WORDS = fill_sentences.MAX_ANSWER_WORDS  # a filler is 1-3 words, as in training
 MAX_CONTEXT_WORDS = 8  # neighbouring words compared on each side of the gap
 MIN_MATCHED_WORDS = 4  # fewer matched neighbours than this is a common phrase, not a quotation
 MAX_PLACES = 5  # a passage found in more places than this ("and the ___ of the") is a phrase too
@@ -58,8 +58,8 @@ class _Words:
 def _speech_words(text: str) -> list[tuple[str, bool]]:
     """(word, followed by punctuation or a line end) for each word of a speech: "Now is the
     winter of our discontent / Made glorious summer" ends a line after "discontent"."""
-    text = text.replace(blanks.MARKDOWN_ESCAPE, "")
-    matches = list(blanks.WORD.finditer(text))
+    text = text.replace(fill_sentences.MARKDOWN_ESCAPE, "")
+    matches = list(fill_sentences.WORD.finditer(text))
     found = []
     for index, match in enumerate(matches):
         end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
@@ -161,8 +161,8 @@ class QuoteIndex:
         Returns:
             Quotations, most frequent first; [] when nothing long enough matched.
         """
-        left_words = self._ids(blanks.WORD.findall(left)[-MAX_CONTEXT_WORDS:])
-        right_words = self._ids(blanks.WORD.findall(right)[:MAX_CONTEXT_WORDS])
+        left_words = self._ids(fill_sentences.WORD.findall(left)[-MAX_CONTEXT_WORDS:])
+        right_words = self._ids(fill_sentences.WORD.findall(right)[:MAX_CONTEXT_WORDS])
         starts = []
         if len(left_words) >= 2:  # spans right after the last two words of `left`
             starts.append(self._pair_positions(left_words[-2], left_words[-1]) + 2)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from rnn_demo import blanks, corpora, dialogues
+from rnn_demo.data import corpora, dialogues, fill_sentences
 
 SAMPLE_SIZE = 500
 _ENDS_ON_WORDS = re.compile(r"[^\W_].*[^\W_]|[^\W_]", re.S)
@@ -19,7 +19,7 @@ def _phrasing(template: str) -> tuple[str, str]:
     """("{capital} is the capital of {name}.", "capital") for "capital/0:capital"."""
     kind_index, role = template.split(":")
     kind, index = kind_index.split("/")
-    templates = next(t for t in blanks.FACT_TEMPLATES if t.kind == kind)
+    templates = next(t for t in fill_sentences.FACT_TEMPLATES if t.kind == kind)
     return templates.phrasings[int(index)], kind if role == "subregion" else role
 
 
@@ -35,11 +35,11 @@ def _fact_sentence_pattern(phrasing: str, role: str) -> re.Pattern:
 
 @functools.lru_cache(maxsize=None)
 def _sentences(source: str, split: str) -> frozenset[str]:
-    found = blanks.play_sentences(split) if source == "plays" else blanks.chat_sentences(split)
+    found = fill_sentences.play_sentences(split) if source == "plays" else fill_sentences.chat_sentences(split)
     return frozenset(found)
 
 
-def _check_sentence(blank: blanks.Blank, split: str) -> None:
+def _check_sentence(blank: fill_sentences.FillExample, split: str) -> None:
     """The blank is cut from its sentence: a fact phrasing or a sentence of plays or chat."""
     sentence = blank.left + blank.answer + blank.right
     start, end = len(blank.left), len(blank.left) + len(blank.answer)
@@ -48,64 +48,64 @@ def _check_sentence(blank: blanks.Blank, split: str) -> None:
         match = _fact_sentence_pattern(phrasing, role).fullmatch(sentence)
         assert match and match.span("answer") == (start, end), blank
     else:
-        words = list(blanks.WORD.finditer(sentence))
+        words = list(fill_sentences.WORD.finditer(sentence))
         assert start in {word.start() for word in words} and end in {word.end() for word in words}
         assert sentence in _sentences(blank.source, split) and blank.template == "", blank
 
 
-@pytest.mark.parametrize("source", blanks.SOURCES)
-@pytest.mark.parametrize("split", blanks.SPLITS)
+@pytest.mark.parametrize("source", fill_sentences.SOURCES)
+@pytest.mark.parametrize("split", fill_sentences.SPLITS)
 def test_blanks_rebuild_their_sentence_around_an_answer_of_one_to_three_words(source, split):
-    found = blanks.blanks_of(source, split)
+    found = fill_sentences.examples_of(source, split)
     assert found and {blank.source for blank in found} == {source}
     for blank in _sample(found):
-        assert 1 <= len(blanks.WORD.findall(blank.answer)) <= blanks.MAX_ANSWER_WORDS, blank
+        assert 1 <= len(fill_sentences.WORD.findall(blank.answer)) <= fill_sentences.MAX_ANSWER_WORDS, blank
         assert _ENDS_ON_WORDS.fullmatch(blank.answer), blank
         _check_sentence(blank, split)
 
 
 def test_sentences_split_after_stops_and_semicolons():
-    found = blanks.sentences("Stay; I'll go.  Who comes?! Nay")
+    found = fill_sentences.sentences("Stay; I'll go.  Who comes?! Nay")
     assert found == ["Stay;", "I'll go.", "Who comes?!", "Nay"]
 
 
-@pytest.mark.parametrize("split", blanks.SPLITS)
+@pytest.mark.parametrize("split", fill_sentences.SPLITS)
 def test_play_sentences_are_speech_only(split):
-    found = blanks.play_sentences(split)
+    found = fill_sentences.play_sentences(split)
     assert found
     for sentence in found:
-        assert 4 <= len(blanks.WORD.findall(sentence)) <= 25
+        assert 4 <= len(fill_sentences.WORD.findall(sentence)) <= 25
         assert not re.search(r"[\[\]\\\n]", sentence), sentence
         assert not re.match(r"(ACT|SCENE)\b", sentence), sentence
         assert not dialogues._is_speaker(sentence), sentence
 
 
-@pytest.mark.parametrize("split", blanks.SPLITS)
+@pytest.mark.parametrize("split", fill_sentences.SPLITS)
 def test_chat_sentences_are_prose(split):
-    found = blanks.chat_sentences(split)
+    found = fill_sentences.chat_sentences(split)
     assert found
     for sentence in found:
-        assert 3 <= len(blanks.WORD.findall(sentence)) <= 25
+        assert 3 <= len(fill_sentences.WORD.findall(sentence)) <= 25
         assert "`" not in sentence and "\n" not in sentence, sentence
 
 
 def test_spans_are_seeded_by_the_sentence_and_mostly_content_words():
     sentence = "But soft, what light through yonder window breaks?"
-    found = blanks.sentence_blanks(sentence, "plays")
+    found = fill_sentences.sentence_examples(sentence, "plays")
     assert [b.answer for b in found] == ["soft", "through yonder window"]
-    assert found[0] == blanks.Blank("But ", "soft", sentence[len("But soft"):], "plays")
-    assert blanks.sentence_blanks(sentence, "plays") == found
-    repeat_dropped = blanks.sentence_blanks("Paris is the capital of France.", "chat")
+    assert found[0] == fill_sentences.FillExample("But ", "soft", sentence[len("But soft"):], "plays")
+    assert fill_sentences.sentence_examples(sentence, "plays") == found
+    repeat_dropped = fill_sentences.sentence_examples("Paris is the capital of France.", "chat")
     assert [b.answer for b in repeat_dropped] == ["Paris"]
-    answers = [blanks.WORD.findall(b.answer) for b in blanks.blanks_of("chat", "train")]
-    content = sum(blanks._is_content(w[0]) and blanks._is_content(w[-1]) for w in answers)
+    answers = [fill_sentences.WORD.findall(b.answer) for b in fill_sentences.examples_of("chat", "train")]
+    content = sum(fill_sentences._is_content(w[0]) and fill_sentences._is_content(w[-1]) for w in answers)
     assert content / len(answers) > 0.75
     lengths = [len(words) for words in answers]
     assert lengths.count(1) > lengths.count(2) > lengths.count(3) > 0
 
 
 def test_fact_templates_hold_out_a_third_of_phrasings():
-    for templates in blanks.FACT_TEMPLATES:
+    for templates in fill_sentences.FACT_TEMPLATES:
         least = 6 if templates.kind == "capital" else 3
         assert len(templates.phrasings) >= least
         assert len(templates.held_out) * 3 == len(templates.phrasings)
@@ -114,16 +114,16 @@ def test_fact_templates_hold_out_a_third_of_phrasings():
 
 
 def test_train_and_validation_fact_templates_are_disjoint():
-    train = {b.template.split(":")[0] for b in blanks.fact_blanks("train")}
-    validation = {b.template.split(":")[0] for b in blanks.fact_blanks("validation")}
+    train = {b.template.split(":")[0] for b in fill_sentences.fact_examples("train")}
+    validation = {b.template.split(":")[0] for b in fill_sentences.fact_examples("validation")}
     assert train and validation and not train & validation
-    for templates in blanks.FACT_TEMPLATES:
+    for templates in fill_sentences.FACT_TEMPLATES:
         held_out = {f"{templates.kind}/{i}" for i in templates.held_out}
         assert held_out <= validation and not held_out & train
 
 
 def test_fact_answers_are_fact_values_and_roles_are_recorded():
-    roles = {b.template.split(":")[1] for b in blanks.fact_blanks("train")}
+    roles = {b.template.split(":")[1] for b in fill_sentences.fact_examples("train")}
     assert roles == {"name", "capital", "region", "subregion", "demonym", "currency", "language",
                      "neighbour"}
     values = {
@@ -132,51 +132,51 @@ def test_fact_answers_are_fact_values_and_roles_are_recorded():
         for value in [f["name"], f["capital"], f["region"], f["subregion"], f["demonym"],
                       *f["currencies"], *f["languages"], *f["borders"]]
     }
-    values |= set(blanks.SHORT_FORMS.values()) | set(blanks.REGION_NAMES.values())
-    assert all(b.answer in values for b in blanks.fact_blanks("validation"))
+    values |= set(fill_sentences.SHORT_FORMS.values()) | set(fill_sentences.REGION_NAMES.values())
+    assert all(b.answer in values for b in fill_sentences.fact_examples("validation"))
 
 
 def test_every_country_with_a_capital_has_validation_capital_blanks():
-    found = {b.sentence: b.answer for b in blanks.fact_blanks("validation")
+    found = {b.sentence: b.answer for b in fill_sentences.fact_examples("validation")
              if b.template.endswith(":capital")}
-    capital = blanks.FACT_TEMPLATES[0]
+    capital = fill_sentences.FACT_TEMPLATES[0]
     assert capital.kind == "capital" and len(capital.held_out) >= 2
     missing = []
     for fact in corpora.country_facts():
-        name = blanks.SHORT_FORMS.get(fact["name"], fact["name"])
-        city = blanks.SHORT_FORMS.get(fact["capital"], fact["capital"])
-        if not blanks.is_answerable(city):
+        name = fill_sentences.SHORT_FORMS.get(fact["name"], fact["name"])
+        city = fill_sentences.SHORT_FORMS.get(fact["capital"], fact["capital"])
+        if not fill_sentences.is_answerable(city):
             missing.append(fact["name"])
             continue
         for i in capital.held_out:
             assert found[capital.phrasings[i].format(name=name, capital=city)] == city
     assert len(missing) <= 2  # e.g. "Kralendijk / Oranjestad / The Bottom"
-    names = {b.answer for b in blanks.fact_blanks("validation") if b.template.endswith(":name")}
+    names = {b.answer for b in fill_sentences.fact_examples("validation") if b.template.endswith(":name")}
     assert "France" in names and "United States" in names
 
 
-@pytest.mark.parametrize("split", blanks.SPLITS)
+@pytest.mark.parametrize("split", fill_sentences.SPLITS)
 def test_every_country_appears_in_both_splits(split):
-    text = "\n".join(b.sentence for b in blanks.fact_blanks(split))
+    text = "\n".join(b.sentence for b in fill_sentences.fact_examples(split))
     assert all(fact["name"] in text for fact in corpora.country_facts())
 
 
 def test_france_and_paris_are_blanked_in_training():
-    found = set(blanks.fact_blanks("train"))
-    paris = blanks.Blank("", "Paris", " is the capital of France.", "facts", "capital/0:capital")
-    france = blanks.Blank("Paris is the capital of ", "France", ".", "facts", "capital/0:name")
+    found = set(fill_sentences.fact_examples("train"))
+    paris = fill_sentences.FillExample("", "Paris", " is the capital of France.", "facts", "capital/0:capital")
+    france = fill_sentences.FillExample("Paris is the capital of ", "France", ".", "facts", "capital/0:name")
     assert paris in found and france in found
-    assert blanks.Blank("The capital of United States is ", "Washington", ".", "facts",
+    assert fill_sentences.FillExample("The capital of United States is ", "Washington", ".", "facts",
                         "capital/1:capital") in found
 
 
 def test_is_answerable():
     for value in ("Paris", "St. Peter Port", "St. George's", "Guinea-Bissau", "Bogotá",
                   "the Americas"):
-        assert blanks.is_answerable(value), value
+        assert fill_sentences.is_answerable(value), value
     for value in ("", "Washington D.C.", "Antiguan,Barbudan", "Modern Greek (1453-)",
                   "Latin America and the Caribbean", " Paris"):
-        assert not blanks.is_answerable(value), value
+        assert not fill_sentences.is_answerable(value), value
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -193,7 +193,7 @@ def test_is_answerable():
     ("___", ("", "")),
 ])
 def test_parse_gap_keeps_the_text_around_the_gap(text, expected):
-    assert blanks.parse_gap(text) == expected
+    assert fill_sentences.parse_gap(text) == expected
 
 
 @pytest.mark.parametrize("text, message", [
@@ -205,29 +205,29 @@ def test_parse_gap_keeps_the_text_around_the_gap(text, expected):
 ])
 def test_parse_gap_refuses_no_gap_or_several(text, message):
     with pytest.raises(ValueError, match=re.escape(message)):
-        blanks.parse_gap(text)
+        fill_sentences.parse_gap(text)
 
 
 def test_blanks_are_ordered_by_source_deterministic_and_counted():
-    found = blanks.blanks("validation")
-    assert [b.source for b in found] == sorted((b.source for b in found), key=blanks.SOURCES.index)
-    assert found == blanks.blanks_of("facts", "validation") + blanks.blanks_of(
-        "chat", "validation") + blanks.blanks_of("plays", "validation")
-    counts = blanks.summary()
+    found = fill_sentences.examples("validation")
+    assert [b.source for b in found] == sorted((b.source for b in found), key=fill_sentences.SOURCES.index)
+    assert found == fill_sentences.examples_of("facts", "validation") + fill_sentences.examples_of(
+        "chat", "validation") + fill_sentences.examples_of("plays", "validation")
+    counts = fill_sentences.summary()
     assert sum(counts["validation"].values()) == len(found)
     assert all(n > 0 for split in counts.values() for n in split.values())
 
 
 def test_unknown_split_or_source_is_refused():
     with pytest.raises(ValueError, match="split"):
-        blanks.blanks("test")
+        fill_sentences.examples("test")
     with pytest.raises(ValueError, match="source"):
-        blanks.blanks_of("poems", "train")
+        fill_sentences.examples_of("poems", "train")
 
 
-def _blank(sentence: str, answer: str) -> blanks.Blank:
+def _blank(sentence: str, answer: str) -> fill_sentences.FillExample:
     start = sentence.index(answer)
-    return blanks.Blank(sentence[:start], answer, sentence[start + len(answer):], "facts")
+    return fill_sentences.FillExample(sentence[:start], answer, sentence[start + len(answer):], "facts")
 
 
 def test_baseline_ranks_fillers_by_neighbouring_words_then_overall():
@@ -240,10 +240,10 @@ def test_baseline_ranks_fillers_by_neighbouring_words_then_overall():
         _blank("Spain is big.", "Spain"),
         _blank("Rome is old.", "Rome"),
     ]
-    rank = blanks.most_frequent_filler_baseline(train)
-    left, right = blanks.parse_gap("Nice is a city of ___.")
+    rank = fill_sentences.most_frequent_filler_baseline(train)
+    left, right = fill_sentences.parse_gap("Nice is a city of ___.")
     assert rank(left, right) == ["France", "Germany", "Spain", "Rome"]
     assert rank("", " is sunny.") == ["Spain", "Rome", "France", "Germany"]
     assert rank("Nothing like it", " whatsoever") == ["Spain", "France", "Germany", "Rome"]
     many = [_blank(f"Word w{i} here.", f"w{i}") for i in range(20)]
-    assert len(blanks.most_frequent_filler_baseline(many)("", "")) == blanks.BASELINE_CANDIDATES
+    assert len(fill_sentences.most_frequent_filler_baseline(many)("", "")) == fill_sentences.BASELINE_CANDIDATES

@@ -12,21 +12,19 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from . import checkpoints, quotes
-from .config import LIMITS, PERSONA_MODERN, PERSONA_SHAKESPEARE, InputError, Limits
-from .datasets import blank_source, gap_side_ids, seq2seq_example
-from .decoding import (StopReason, attention_map, merged_probabilities, seq2seq_beam_search, stream, teacher_forced,
+from .. import checkpoints
+from ..data import quotes
+from ..models import registry
+from ..config import LIMITS, PERSONA_MODERN, PERSONA_SHAKESPEARE, InputError, Limits
+from ..data.encoding import fill_side_ids, fill_source, seq2seq_example
+from ..decoding import (StopReason, attention_map, merged_probabilities, seq2seq_beam_search, stream, teacher_forced,
                        top_normalised)
-from .sampling import Sampler, SamplingSettings, softmax
-from .tokenizer import BOS_ID, EOS_ID, Tokenizer
+from ..sampling import Sampler, SamplingSettings, softmax
+from ..tokenizer import BOS_ID, EOS_ID, Tokenizer
 
 log = logging.getLogger(__name__)
 
-LANGUAGE_MODELS = ("shakespeare-gru", "shakespeare-lstm")
-CHATBOT = "chatbot"
-BLANK_MODEL = "blank"
-ALL_MODELS = (*LANGUAGE_MODELS, CHATBOT, BLANK_MODEL)
-FAMILIES = {**{name: "language_model" for name in LANGUAGE_MODELS}, CHATBOT: "seq2seq", BLANK_MODEL: "seq2seq"}
+LANGUAGE_MODELS = registry.names(family="language_model")
 ALLOWED_CONTROL = {"\n", "\t"}
 TOP_PROBABILITIES = 5
 MAX_UTF8_BYTES = 4
@@ -37,7 +35,7 @@ TOKENIZER_COMMAND = "python -m rnn_demo train tokenizer"
 @dataclass(frozen=True)
 class GenerationRequest:
     prompt: str
-    model: str = "shakespeare-gru"
+    model: str = registry.DEFAULT_LANGUAGE_MODEL
     max_tokens: int = LIMITS.default_new_tokens
     temperature: float = 0.8
     top_k: int = 0
@@ -165,13 +163,10 @@ class Engine:
             raise InputError(f"unknown model {name!r}; choose one of {', '.join(LANGUAGE_MODELS)}")
         return self._load(name)
 
-    def chatbot(self) -> LoadedModel:
-        """The seq2seq chatbot, loaded on first use."""
-        return self._load(CHATBOT)
-
-    def blank_model(self) -> LoadedModel:
-        """The seq2seq gap filler, loaded on first use."""
-        return self._load(BLANK_MODEL)
+    def model(self, name: str) -> LoadedModel:
+        """The registry's model `name`, loaded on first use."""
+        registry.spec(name)
+        return self._load(name)
 
     def quotations(self, left: str, right: str) -> list:
         """Spans of the training plays between the gap's neighbours (`quotes.QuoteIndex.find`)."""
@@ -190,10 +185,10 @@ class Engine:
 
         The language models' compiled sampler is compiled meanwhile by another process, so that
         compiling (seconds on a fresh machine) and loading overlap."""
-        from .models import compiled_rnn
+        from ..models import compiled_rnn
 
         compiled_rnn.start_precompiling()
-        for name in ALL_MODELS:
+        for name in registry.names():
             try:
                 self._load(name)
             except checkpoints.CheckpointError:
@@ -203,7 +198,7 @@ class Engine:
 
     def status(self) -> dict[str, str]:
         """For each model, without loading any model: "ready", "loading" or why it cannot load."""
-        return {name: self._state(name) for name in ALL_MODELS}
+        return {name: self._state(name) for name in registry.names()}
 
     def _state(self, name: str) -> str:
         if name in self._models:
@@ -216,6 +211,16 @@ class Engine:
         except checkpoints.CheckpointError as error:
             return str(error)
         return "loading"
+
+    def check(self, request):
+        """The request (generation, chat or fill) with clean numbers, or InputError saying what is wrong."""
+        if isinstance(request, GenerationRequest):
+            return self.validate_generation(request)
+        if isinstance(request, ChatRequest):
+            return _chat_validate(self, request)[0]
+        if isinstance(request, FillRequest):
+            return _fill_check(self, request)
+        raise TypeError(f"not a request: {type(request).__name__}")
 
     def validate_generation(self, request: GenerationRequest) -> GenerationRequest:
         """Checks every field against the limits; returns the request with clean numbers."""
@@ -296,10 +301,10 @@ class Engine:
         with self._at_work():
             yield from _chat(self, request)
 
-    def fill(self, sentence: str, top_k: int = 5) -> FillResult:
-        """The likeliest fillers of the one gap (`___` or `[MASK]`) in `sentence`."""
+    def fill(self, request: FillRequest) -> FillResult:
+        """The likeliest fillers of the one gap (`___` or `[MASK]`) in the request's sentence."""
         with self._at_work():
-            return _fill(self, sentence, top_k)
+            return _fill(self, request)
 
     def top_probabilities(self, logits: np.ndarray | None, k: int = TOP_PROBABILITIES) -> dict[str, float]:
         """The model's k likeliest next tokens, as {piece shown readably: probability}."""
@@ -325,9 +330,9 @@ def _open_tokenizer(path: Path) -> Tokenizer:
 def _serving_model(directory: Path, tokenizer: Tokenizer) -> LoadedModel:
     """A verified checkpoint (rebuilt from its config.json, then `load_weights`) and its serving
     paths: the NumPy step, and for a language model the compiled sampler."""
-    from .models.numpy_step import NumpyLanguageModel, NumpySeq2Seq
+    from ..models.numpy_step import NumpyLanguageModel, NumpySeq2Seq
 
-    checkpoint = checkpoints.load_checkpoint(directory, tokenizer, family=FAMILIES[directory.name])
+    checkpoint = checkpoints.load_checkpoint(directory, tokenizer, family=registry.spec(directory.name).family)
     if checkpoint.meta["family"] != "language_model":
         return LoadedModel(checkpoint, NumpySeq2Seq(checkpoint.model))
     fast = NumpyLanguageModel(checkpoint.model)
@@ -336,7 +341,7 @@ def _serving_model(directory: Path, tokenizer: Tokenizer) -> LoadedModel:
 
 def _compiled_sampler(fast, name: str):
     """A language model's compiled sampler, compiled now (or read from Numba's cache), or None: the NumPy step serves."""
-    from .models import compiled_rnn
+    from ..models import compiled_rnn
 
     if not compiled_rnn.supports(fast.config):
         return None
@@ -468,7 +473,7 @@ class _Decoded:
 def _chat(engine: "Engine", request: ChatRequest) -> Iterator[ChatReply]:
     """Yields the reply as it grows (greedy, sample) or once (beam), the last one with attention."""
     request, turns = _chat_validate(engine, request)
-    loaded = engine.chatbot()
+    loaded = engine.model(registry.CHAT_MODEL)
     fast, config, tokenizer = loaded.fast, loaded.checkpoint.model_config, engine.tokenizer
     source, _ = seq2seq_example(tokenizer, PERSONAS[request.persona], turns, None,
                                 max_source_tokens=config.max_source_tokens,
@@ -542,17 +547,29 @@ class FillResult:
     matched_words: int = 0  # neighbouring words the quotations matched (0: none found)
 
 
-def _fill(engine: "Engine", sentence, top_k) -> FillResult:
-    from .blanks import parse_gap
+@dataclass(frozen=True)
+class FillRequest:
+    sentence: str
+    top_k: int = 5
+
+
+def _fill_check(engine: "Engine", request: FillRequest) -> FillRequest:
+    limits = engine.limits
+    return FillRequest(check_text("sentence", request.sentence, limits.max_sentence_chars),
+                       _number("top-k", request.top_k, 1, limits.max_fill_candidates, integer=True))
+
+
+def _fill(engine: "Engine", request: FillRequest) -> FillResult:
+    from ..data.fill_sentences import parse_gap
 
     limits = engine.limits
-    check_text("sentence", sentence, limits.max_sentence_chars)
-    top_k = _number("top-k", top_k, 1, limits.max_fill_candidates, integer=True)
+    request = _fill_check(engine, request)
+    sentence, top_k = request.sentence, request.top_k
     try:
         left, right = parse_gap(sentence)
     except ValueError as error:
         raise InputError(str(error)) from None
-    loaded = engine.blank_model()
+    loaded = engine.model(registry.FILL_MODEL)
     ranking = rank_fill(loaded.fast, engine.tokenizer, loaded.checkpoint.model_config, left, right,
                         beam_width=max(FILL_BEAM_MIN, top_k), deadline_s=limits.deadline_s,
                         quotations=engine.quotations(left, right)[:top_k])
@@ -588,8 +605,8 @@ def rank_fill(fast, tokenizer: Tokenizer, config, left: str, right: str, *, beam
         beam_width: hypotheses kept; more gives better-ranked merged candidates.
         quotations: spans the memory of the plays found for this gap (`Engine.quotations`).
     """
-    left_ids, right_ids, prefix = gap_side_ids(tokenizer, left, right)
-    source = blank_source(tokenizer, left_ids, right_ids, max_source_tokens=config.max_source_tokens)
+    left_ids, right_ids, prefix = fill_side_ids(tokenizer, left, right)
+    source = fill_source(tokenizer, left_ids, right_ids, max_source_tokens=config.max_source_tokens)
     hypotheses, memory = seq2seq_beam_search(fast, source, start_id=BOS_ID, end_id=EOS_ID, beam_width=beam_width,
                                              max_new_tokens=config.max_target_tokens, deadline_s=deadline_s,
                                              length_penalty=0.0)

@@ -1,0 +1,112 @@
+"""The one list of models: what each is called, how it is built, where the page shows it, how it is trained.
+
+Adding a model is one `ModelSpec` below plus its own files (a training recipe under
+`rnn_demo/training/`, if none of the existing ones fits). Everything else reads this list: the
+checkpoint loader (family, the command that re-creates a missing checkpoint), the engine (which
+models to load and serve), the page (each tab's models and their labels) and the command line
+(`--model` choices, `train` targets).
+
+This module imports no TensorFlow: the Keras builders are named here and imported on use.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from ..config import LanguageModelConfig, Seq2SeqConfig
+
+CLI = "python -m rnn_demo"
+
+
+@dataclass(frozen=True)
+class Family:
+    """A kind of network: its config dataclass and the function that builds its Keras model."""
+
+    name: str
+    config_class: type
+    builder: str  # "module:function" under rnn_demo.models, imported on first use (it imports Keras)
+
+    def build(self, model_config):
+        """The Keras model of `model_config`, its weights created (ready for `load_weights`)."""
+        module, function = self.builder.split(":")
+        return getattr(importlib.import_module(f"{__package__}.{module}"), function)(model_config)
+
+
+FAMILIES = {family.name: family for family in (
+    Family("language_model", LanguageModelConfig, "language_model:build_language_model"),
+    Family("seq2seq", Seq2SeqConfig, "seq2seq:build_seq2seq"),
+)}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One shipped model.
+
+    Attributes:
+        name: its checkpoint folder under assets/, and its `--model` value.
+        family: a key of `FAMILIES`.
+        label: how the page names it among its tab's models.
+        tab: the id of the page tab that serves it.
+        recipe: the module under rnn_demo/training/ whose `RECIPE` trains it.
+        target: the `train` command's word for it (several models may share one, told apart by flags).
+        flags: what the `train` command needs besides the target to make this model.
+    """
+
+    name: str
+    family: str
+    label: str
+    tab: str
+    recipe: str
+    target: str
+    flags: tuple[str, ...] = ()
+
+    @property
+    def train_command(self) -> str:
+        """The command that re-creates this checkpoint from scratch."""
+        return " ".join([CLI, "train", self.target, *self.flags])
+
+
+MODELS = (
+    ModelSpec("shakespeare-gru", "language_model", "GRU", "shakespeare", "shakespeare", "shakespeare",
+              ("--cell", "gru")),
+    ModelSpec("shakespeare-lstm", "language_model", "LSTM", "shakespeare", "shakespeare", "shakespeare",
+              ("--cell", "lstm")),
+    ModelSpec("chatbot", "seq2seq", "Chatbot", "chatbot", "chatbot", "chatbot"),
+    ModelSpec("blank", "seq2seq", "Gap filler", "fill", "fill", "blank"),
+)
+_BY_NAME = {spec.name: spec for spec in MODELS}
+
+DEFAULT_LANGUAGE_MODEL = "shakespeare-gru"
+CHAT_MODEL = "chatbot"
+FILL_MODEL = "blank"  # the fill feature's model; "blank" on the command line and in assets/
+
+
+def spec(name: str) -> ModelSpec:
+    """The model called `name` (KeyError naming the known ones if there is none)."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown model {name!r}; the models are {', '.join(_BY_NAME)}") from None
+
+
+def names(*, family: str | None = None, tab: str | None = None, target: str | None = None) -> tuple[str, ...]:
+    """The names of the models with the given family, tab and training target, in `MODELS` order."""
+    return tuple(s.name for s in MODELS
+                 if family in (None, s.family) and tab in (None, s.tab) and target in (None, s.target))
+
+
+def targets() -> tuple[str, ...]:
+    """The `train` command's targets, each once, in `MODELS` order."""
+    return tuple(dict.fromkeys(s.target for s in MODELS))
+
+
+def recipe_of(target: str) -> str:
+    """The training recipe of a `train` target."""
+    return next(s.recipe for s in MODELS if s.target == target)
+
+
+def train_command(name: str) -> str:
+    """The command that creates the checkpoint `name`: its spec's, or a guess for a custom name."""
+    if name in _BY_NAME:
+        return _BY_NAME[name].train_command
+    return f"{CLI} train ... --name {name}"

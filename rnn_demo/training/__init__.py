@@ -1,0 +1,1 @@
+"""Training runs: language models on any text, the seq2seq trainer, callbacks."""
