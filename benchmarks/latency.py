@@ -5,11 +5,13 @@ import statistics
 import time
 
 from benchmarks.report import Row, at_most
+from rnn_demo.models import registry
+from rnn_demo.serving import ChatRequest, FillRequest
 
 MAX_CHAT_P50_MS = 300.0
 MAX_FILL_P50_MS = 150.0
-CHAT_BEAM_WIDTH = 4
-FILL_TOP_K = 5
+CHAT_BEAM_WIDTH = ChatRequest.beam_width  # the served defaults
+FILL_TOP_K = FillRequest.top_k
 CAPITAL_QUESTION_STRIDE = 37  # spread the inputs over the held-out sets instead of taking their first rows
 CHAT_MESSAGE_STRIDE = 7
 FACT_GAP_STRIDE = 29
@@ -64,24 +66,22 @@ def _p50_row(measure: str, method: str, max_ms: float, load, call, inputs: list[
 
 
 def chat_row(engine, *, count: int) -> Row:
-    """p50 of a complete beam-4 chat reply (a reply is at most the decoder's 32 tokens)."""
-    from rnn_demo.serving import ChatRequest
-
+    """p50 of a complete chat reply by beam search (a reply is at most the decoder's 32 tokens)."""
     def chat(message: str) -> None:
         for _ in engine.chat(ChatRequest(message=message, decoding="beam", beam_width=CHAT_BEAM_WIDTH)):
             pass
 
     return _p50_row("chat reply", f"engine.chat, beam {CHAT_BEAM_WIDTH}", MAX_CHAT_P50_MS,
-                    lambda: engine.model("chatbot"), chat, chat_messages(count), "held-out messages")
+                    lambda: engine.model(registry.CHAT_MODEL), chat, chat_messages(count), "held-out messages")
 
 
 def fill_row(engine, *, count: int) -> Row:
-    """p50 of a top-5 fill of one gap."""
-    from rnn_demo.serving import FillRequest
+    """p50 of a fill of one gap, top `FILL_TOP_K`."""
+    def fill(sentence: str) -> None:
+        engine.fill(FillRequest(sentence, FILL_TOP_K))
 
     return _p50_row("fill the blank", f"engine.fill, top {FILL_TOP_K}", MAX_FILL_P50_MS,
-                    lambda: engine.model("blank"), lambda sentence: engine.fill(FillRequest(sentence, FILL_TOP_K)),
-                    gap_sentences(count), "held-out gaps")
+                    lambda: engine.model(registry.FILL_MODEL), fill, gap_sentences(count), "held-out gaps")
 
 
 def measure(engine, *, count: int) -> list[Row]:

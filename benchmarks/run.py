@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.report import Machine, Row, markdown, write_json  # noqa: E402
+from rnn_demo.models import registry  # noqa: E402
 
 ASSETS = REPO / "assets"
 SECTIONS = ("startup", "load", "generation", "latency", "training")
@@ -38,7 +39,7 @@ log = logging.getLogger("benchmarks")
 class Settings:
     """How much each section measures; every field is also a command-line flag."""
 
-    model: str = "shakespeare-gru"  # the language model generation is timed with
+    model: str = registry.DEFAULT_LANGUAGE_MODEL  # the language model generation is timed with
     tokens: int = 500  # new tokens per generation run
     repeats: int = 3  # generation runs of each method (median)
     latency_inputs: int = 20  # held-out inputs of each kind for chat and for fill (2× this in all)

@@ -1,7 +1,7 @@
 """Training throughput: the project's input pipeline against the TensorFlow text-generation tutorial's.
 
 Both train the same model — `build_language_model` with the shipped checkpoint's configuration,
-compiled as `rnn_demo/training.py` compiles it, from the same seed — on the same token stream
+compiled as `rnn_demo/training/language_model.py` compiles it, from the same seed — on the same token stream
 (the training plays), with the same batch size and sequence length. Only the input pipeline
 differs:
 
@@ -44,14 +44,14 @@ def training_stream(assets: Path, *, quick: bool):
     """The training plays as one token stream, as training encodes them (`quick`: a small slice)."""
     from rnn_demo.data.encoding import encode_documents
     from rnn_demo.tokenizer import Tokenizer
-    from rnn_demo.training.trainers import shakespeare_texts
+    from rnn_demo.training.shakespeare import shakespeare_texts
 
     train_texts, _ = shakespeare_texts(quick)
     return encode_documents(Tokenizer(assets / "tokenizer.model"), train_texts)
 
 
 def project_dataset(ids, training):
-    """The pipeline `rnn_demo/training.py` trains on."""
+    """The pipeline `rnn_demo/training/language_model.py` trains on."""
     from rnn_demo.data.datasets import language_model_windows
 
     return language_model_windows(ids, seq_len=training.seq_len, batch_size=training.batch_size, shuffle=True,
@@ -91,12 +91,12 @@ def tokens_per_second(dataset, model_config, training, *, warmup: int, steps: in
     import keras
 
     from rnn_demo.models.language_model import build_language_model
-    from rnn_demo.training.trainers import _compile  # the very compile step training uses
+    from rnn_demo.training.language_model import compile_language_model  # the very compile step training uses
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(training.seed)
     model = build_language_model(model_config)
-    _compile(model, training)
+    compile_language_model(model, training)
     timer = _step_timer(warmup)
     # shuffle=False: both datasets shuffle themselves (Keras ignores the flag for a tf.data input, and warns).
     model.fit(dataset, epochs=1, steps_per_epoch=warmup + steps, callbacks=[timer], shuffle=False, verbose=0)

@@ -16,11 +16,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # only fight the other requests for the two cores (measured 2.2x slower with 2 threads under load).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from .config import LIMITS, LanguageModelConfig, Seq2SeqConfig, TokenizerConfig, TrainingConfig  # noqa: E402
+from .config import TokenizerConfig, TrainingConfig  # noqa: E402
 from .models import registry  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 RUNS = Path("runs")
+TOKENIZER = "tokenizer"  # the `train` target of the shared tokenizer (not a model: no recipe)
+ALL = "all"  # the `train` target of the tokenizer, then every model target
+TOKENIZER_FILE = "tokenizer.model"
+QUICK_VOCAB_SIZE = 600  # at most, for `train tokenizer --quick`
+QUICK_TOKENIZER_SENTENCES = 20_000
 log = logging.getLogger("rnn_demo")
 
 
@@ -45,65 +50,95 @@ def _add_dataclass_flags(parser, classes) -> None:
 
 
 def _dataclass_from_flags(args, cls, base):
+    """`base` with the fields of `cls` that the flags set."""
     values = {f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name, None) is not None}
     return replace(base, **values)
 
 
+def _alternatives(words) -> str:
+    """"a, b or c": how the help names the values a flag takes."""
+    *others, last = words
+    return f"{', '.join(others)} or {last}" if others else last
+
+
 def _build_parser() -> argparse.ArgumentParser:
+    """The parser of every command; model names and request defaults come from the registry and the requests."""
     parser = argparse.ArgumentParser(prog="python -m rnn_demo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_train, _add_evaluate, _add_generate, _add_chat, _add_fill):
+        add(sub)
+    return parser
 
+
+def _add_train(sub) -> None:
     train = sub.add_parser("train", help="train the tokenizer or a model")
-    train.add_argument("what", choices=["tokenizer", "shakespeare", "chatbot", "blank", "all"])
+    train.add_argument("what", choices=[TOKENIZER, *registry.targets(), ALL])
     train.add_argument("--quick", action="store_true", help="a tiny model in well under a minute")
     train.add_argument("--out", type=Path, default=ASSETS, help="folder for the checkpoint")
     train.add_argument("--name", help="checkpoint name (default shakespeare-<cell>)")
     train.add_argument("--tokenizer", type=Path, help="tokenizer file (default <out>/tokenizer.model)")
     train.add_argument("--json", action="store_true")
     # --vocab-size sizes the tokenizer; models always take the tokenizer's size.
-    _add_dataclass_flags(train, [TokenizerConfig, LanguageModelConfig, Seq2SeqConfig, TrainingConfig])
+    _add_dataclass_flags(train, [TokenizerConfig, *(family.config_class for family in registry.FAMILIES.values()),
+                                 TrainingConfig])
 
+
+def _add_evaluate(sub) -> None:
     evaluate = sub.add_parser("evaluate", help="held-out metrics of a model")
-    evaluate.add_argument("what", choices=["shakespeare", "chatbot", "blank"])
-    evaluate.add_argument("--model", default="shakespeare-gru")
+    evaluate.add_argument("what", choices=registry.targets())
+    evaluate.add_argument("--model", default=registry.DEFAULT_LANGUAGE_MODEL)
     evaluate.add_argument("--text", type=Path, help="a text file, read as it is (default: held-out plays)")
     evaluate.add_argument("--assets", type=Path, default=ASSETS)
     evaluate.add_argument("--json", action="store_true")
 
+
+def _add_generate(sub) -> None:
+    from .serving import GenerationRequest
+
     generate = sub.add_parser("generate", help="continue a prompt in Shakespeare's style")
     generate.add_argument("--prompt", required=True)
-    generate.add_argument("--max-tokens", type=int, default=LIMITS.default_new_tokens)
-    generate.add_argument("--temperature", type=float, default=0.8)
-    generate.add_argument("--top-k", type=int, default=0)
-    generate.add_argument("--top-p", type=float, default=1.0)
-    generate.add_argument("--repetition-penalty", type=float, default=1.0)
-    generate.add_argument("--seed", type=int, default=0)
-    generate.add_argument("--model", default="shakespeare-gru")
+    generate.add_argument("--max-tokens", type=int, default=GenerationRequest.max_tokens)
+    generate.add_argument("--temperature", type=float, default=GenerationRequest.temperature)
+    generate.add_argument("--top-k", type=int, default=GenerationRequest.top_k)
+    generate.add_argument("--top-p", type=float, default=GenerationRequest.top_p)
+    generate.add_argument("--repetition-penalty", type=float, default=GenerationRequest.repetition_penalty)
+    generate.add_argument("--seed", type=int, default=GenerationRequest.seed)
+    generate.add_argument("--model", default=GenerationRequest.model)
     generate.add_argument("--assets", type=Path, default=ASSETS)
     generate.add_argument("--json", action="store_true")
+
+
+def _add_chat(sub) -> None:
+    from .serving import DECODINGS, PERSONAS, ChatRequest
+
     chat = sub.add_parser("chat", help="one chatbot reply (or one per line of --input-file)")
     chat.add_argument("message", nargs="?", help="the message (omit with --input-file)")
     chat.add_argument("--input-file", type=Path, help="answer each line as its own one-turn conversation")
-    chat.add_argument("--persona", default="modern", help="modern or shakespeare")
-    chat.add_argument("--decoding", default="beam", help="beam, greedy or sample")
-    chat.add_argument("--beam-width", type=int, default=4)
-    chat.add_argument("--length-penalty", type=float, default=0.6)
-    chat.add_argument("--temperature", type=float, default=0.8)
-    chat.add_argument("--top-k", type=int, default=0)
-    chat.add_argument("--top-p", type=float, default=1.0)
-    chat.add_argument("--seed", type=int, default=0)
+    chat.add_argument("--persona", default=ChatRequest.persona, help=_alternatives(PERSONAS))
+    chat.add_argument("--decoding", default=ChatRequest.decoding, help=_alternatives(DECODINGS))
+    chat.add_argument("--beam-width", type=int, default=ChatRequest.beam_width)
+    chat.add_argument("--length-penalty", type=float, default=ChatRequest.length_penalty)
+    chat.add_argument("--temperature", type=float, default=ChatRequest.temperature)
+    chat.add_argument("--top-k", type=int, default=ChatRequest.top_k)
+    chat.add_argument("--top-p", type=float, default=ChatRequest.top_p)
+    chat.add_argument("--seed", type=int, default=ChatRequest.seed)
     chat.add_argument("--assets", type=Path, default=ASSETS)
     chat.add_argument("--json", action="store_true")
+
+
+def _add_fill(sub) -> None:
+    from .serving import FillRequest
+
     fill = sub.add_parser("fill", help="rank the fillers of the gap (___ or [MASK]) in a sentence")
     fill.add_argument("sentence", nargs="?", help="e.g. 'Paris is the capital of ___.' (omit with --input-file)")
     fill.add_argument("--input-file", type=Path, help="fill each line as its own sentence")
-    fill.add_argument("--top-k", type=int, default=5)
+    fill.add_argument("--top-k", type=int, default=FillRequest.top_k)
     fill.add_argument("--assets", type=Path, default=ASSETS)
     fill.add_argument("--json", action="store_true")
-    return parser
 
 
 def _emit(result: dict, as_json: bool, text_key: str | None = None) -> None:
+    """Prints a command's result: one JSON line, its `text_key` value alone, or one "key: value" line per key."""
     if as_json:
         print(json.dumps(result, ensure_ascii=False))
     elif text_key:
@@ -114,103 +149,89 @@ def _emit(result: dict, as_json: bool, text_key: str | None = None) -> None:
 
 
 def _train(args, argv: list[str]) -> dict:
-    from .training import trainers as training
-    from .tokenizer import Tokenizer, train_tokenizer
-
+    """Trains what `train` names: the tokenizer, one target's model, or (`all`) the tokenizer then every target."""
     command = "python -m rnn_demo " + " ".join(shlex.quote(a) for a in argv)
-    tokenizer_path = args.tokenizer or args.out / "tokenizer.model"
+    tokenizer_path = args.tokenizer or args.out / TOKENIZER_FILE
     result = {}
-    if args.what in ("tokenizer", "all"):
-        config = _dataclass_from_flags(args, TokenizerConfig, TokenizerConfig())
-        if args.quick:
-            config = replace(config, vocab_size=min(config.vocab_size, 600), max_sentences=20_000)
-        tokenizer = train_tokenizer(tokenizer_path, config)
-        result["tokenizer"] = {"path": str(tokenizer_path), "sha256": tokenizer.sha256,
-                               "vocab_size": tokenizer.vocab_size}
-    if args.what in ("shakespeare", "all"):
-        tokenizer = Tokenizer(tokenizer_path)
-        model_config = _dataclass_from_flags(args, LanguageModelConfig, LanguageModelConfig())
-        train_config = _dataclass_from_flags(args, TrainingConfig, training.LANGUAGE_MODEL_TRAINING)
-        if args.quick:
-            model_config, train_config = training.quick_configs(model_config, train_config)
-        name = args.name or f"shakespeare-{model_config.cell}"
-        run_dir = RUNS / name if not args.quick else args.out / f".{name}-run"
-        run_dir.mkdir(parents=True, exist_ok=True)
-        meta = training.train_language_model(
-            tokenizer=tokenizer, model_config=model_config, training=train_config, out_dir=args.out,
-            name=name, quick=args.quick, command=command, run_dir=run_dir)
-        result[name] = {"path": str(args.out / name), "metrics": meta["metrics"]}
-    for what in ("chatbot", "blank"):
-        if args.what in (what, "all"):
-            result[what] = _train_seq2seq(what, args, tokenizer_path, command)
+    if args.what in (TOKENIZER, ALL):
+        result[TOKENIZER] = _train_tokenizer(args, tokenizer_path)
+    targets = {ALL: registry.targets(), TOKENIZER: ()}.get(args.what, (args.what,))
+    for target in targets:
+        # --name names the first checkpoint trained: the target's, or with `all` the first target's.
+        name = args.name if target == targets[0] else None
+        result.update(_train_target(target, args, tokenizer_path, command, name=name))
     return result
 
 
-def _train_seq2seq(what: str, args, tokenizer_path: Path, command: str) -> dict:
-    """Trains the chatbot or the gap filler: defaults of that model, then the flags, then --quick."""
-    from .training import trainers as training
-    from .tokenizer import Tokenizer
+def _train_tokenizer(args, tokenizer_path: Path) -> dict:
+    """Trains the shared tokenizer from the flags (`--quick`: a small one); returns where it went and its sha256."""
+    from .tokenizer import train_tokenizer
 
-    model_defaults, train_defaults, train = {
-        "chatbot": ({}, training.CHATBOT_TRAINING, training.train_chatbot),
-        "blank": (training.BLANK_MODEL, training.BLANK_TRAINING, training.train_blank),
-    }[what]
-    model_config = _dataclass_from_flags(args, Seq2SeqConfig, replace(Seq2SeqConfig(), **model_defaults))
-    train_config = _dataclass_from_flags(args, TrainingConfig, replace(TrainingConfig(), **train_defaults))
-    if train_config.round_matrices:
-        raise ValueError("--round-matrices applies to the Shakespeare language models only")
+    config = _dataclass_from_flags(args, TokenizerConfig, TokenizerConfig())
     if args.quick:
-        model_config = replace(model_config, **training.QUICK_SEQ2SEQ)
-        train_config = replace(train_config, **training.QUICK_CHATBOT_TRAINING)
-    name = args.name if args.what == what and args.name else what
+        config = replace(config, vocab_size=min(config.vocab_size, QUICK_VOCAB_SIZE),
+                         max_sentences=QUICK_TOKENIZER_SENTENCES)
+    tokenizer = train_tokenizer(tokenizer_path, config)
+    return {"path": str(tokenizer_path), "sha256": tokenizer.sha256, "vocab_size": tokenizer.vocab_size}
+
+
+def _train_target(target: str, args, tokenizer_path: Path, command: str, *, name: str | None) -> dict:
+    """Trains one target's model: its recipe's defaults, then the flags, then `--quick`.
+
+    Args:
+        target: a `train` target of the registry.
+        args: the parsed flags.
+        tokenizer_path: the shared tokenizer the model is trained for.
+        command: the command line, recorded in config.json.
+        name: the checkpoint's name; None: the recipe's default for the model config.
+    Returns:
+        {key: where the checkpoint went and its metrics}; the key is the checkpoint's name when the
+        target makes several models (told apart by flags), else the target.
+    """
+    from .tokenizer import Tokenizer
+    from .training.recipe import recipe_for
+    from .training.run import Run
+
+    recipe = recipe_for(target)
+    model_config = _dataclass_from_flags(args, recipe.config_class, recipe.model_defaults())
+    train_config = _dataclass_from_flags(args, TrainingConfig, recipe.training)
+    if args.quick:
+        model_config, train_config = recipe.quick(model_config, train_config)
+    name = name or recipe.default_name(model_config)
+    # A quick run keeps its log beside its checkpoint (tests' temporary folders), not in ./runs.
     run_dir = RUNS / name if not args.quick else args.out / f".{name}-run"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    meta = train(tokenizer=Tokenizer(tokenizer_path), model_config=model_config, training=train_config,
-                 out_dir=args.out, name=name, quick=args.quick, command=command, run_dir=run_dir)
-    return {"path": str(args.out / name), "metrics": meta["metrics"]}
+    run = Run(tokenizer=Tokenizer(tokenizer_path), out_dir=args.out, name=name, run_dir=run_dir, quick=args.quick,
+              command=command)
+    meta = recipe.train(model_config, train_config, run)
+    key = name if len(registry.names(target=target)) > 1 else target
+    return {key: {"path": str(run.directory), "metrics": meta["metrics"]}}
 
 
 def _engine(assets: Path):
-    from .serving.engine import Engine
+    """The serving engine of the checkpoints in `assets`."""
+    from .serving import Engine
 
     return Engine(assets)
 
 
 def _evaluate(args) -> dict:
-    from . import evaluation
-    from .data import corpora
+    """The held-out metrics of the target's served model, as its recipe measures them."""
+    from .training.recipe import recipe_for
 
-    engine = _engine(args.assets)
-    if args.what == "blank":
-        loaded = engine.model(registry.FILL_MODEL)
-        from .data.quotes import training_index
-
-        return evaluation.blank_metrics(loaded.fast, engine.tokenizer, loaded.checkpoint.model_config,
-                                        index=training_index())
-    if args.what == "chatbot":
-        loaded = engine.model(registry.CHAT_MODEL)
-        return evaluation.chatbot_metrics(loaded.fast, engine.tokenizer, loaded.checkpoint.model_config)
-    model = engine.language_model(args.model).model
-    if args.text:
-        try:
-            texts = [args.text.read_text(encoding="utf-8")]
-        except (OSError, UnicodeDecodeError) as error:
-            raise UsageError(f"cannot read --text {args.text}: {error}") from None
-    else:
-        texts = [play.text for play in corpora.play_split("validation")]
-    metrics = evaluation.bits_per_char(model, engine.tokenizer, texts)
-    return {"bits_per_char": metrics["bits_per_char"], "chars": metrics["chars"], "tokens": metrics["tokens"]}
+    recipe = recipe_for(args.what)
+    return recipe.evaluate(_engine(args.assets), model=args.model, text=args.text)
 
 
 def _generate(args) -> dict:
-    from .serving.engine import GenerationRequest
+    """Generates once from the prompt; returns the text and the speed of the decoding alone (after loading)."""
+    from .serving import GenerationRequest
 
     engine = _engine(args.assets)
     request = GenerationRequest(prompt=args.prompt, model=args.model, max_tokens=args.max_tokens,
                                 temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
                                 repetition_penalty=args.repetition_penalty, seed=args.seed)
-    engine.validate_generation(request)
-    engine.language_model(args.model)  # load before the clock starts
+    request = engine.check(request)
+    engine.language_model(request.model)  # load before the clock starts
     started = time.perf_counter()
     result = engine.generate(request)
     seconds = time.perf_counter() - started
@@ -234,7 +255,8 @@ def _input_lines(input_file: Path | None, positional: str | None) -> list[str]:
 
 
 def _chat(args) -> None:
-    from .serving.engine import ChatRequest
+    """Prints the chatbot's reply to the message, or to each line of --input-file."""
+    from .serving import ChatRequest
 
     engine = _engine(args.assets)
     for message in _input_lines(args.input_file, args.message):
@@ -248,6 +270,7 @@ def _chat(args) -> None:
 
 
 def _fill(args) -> None:
+    """Prints the ranked fillers of the sentence's gap, or of each line of --input-file."""
     from .serving import FillRequest
 
     engine = _engine(args.assets)
@@ -267,6 +290,7 @@ def _fill(args) -> None:
 
 
 def main(argv=None) -> int:
+    """Runs one command; returns the exit status (2 for bad input, with a one-line message on stderr)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _build_parser().parse_args(argv)

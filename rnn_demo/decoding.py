@@ -26,13 +26,15 @@ class StreamEvent:
 
 @dataclass
 class StopReason:
-    reason: str = "max_tokens"  # "max_tokens", "stop_token", "deadline" or "cancelled"
+    reason: str = "max_tokens"  # "max_tokens", "stop_token" or "deadline"
 
 
 def stream(step: StepFn, state, prompt_ids: Sequence[int], *, choose: ChooseFn, max_new_tokens: int,
-           deadline_s: float, stop_ids: Sequence[int] = (), should_stop: Callable[[], bool] = lambda: False,
-           stop: StopReason | None = None, draw_block: DrawBlockFn | None = None) -> Iterator[StreamEvent]:
+           deadline_s: float, stop_ids: Sequence[int] = (), stop: StopReason | None = None,
+           draw_block: DrawBlockFn | None = None) -> Iterator[StreamEvent]:
     """Feeds the prompt, then yields one chosen token at a time.
+
+    A consumer that wants no more tokens (the client left) closes the iterator: no further step runs.
 
     Args:
         step: the model's resumable step.
@@ -42,7 +44,6 @@ def stream(step: StepFn, state, prompt_ids: Sequence[int], *, choose: ChooseFn, 
         max_new_tokens: at most this many tokens are yielded.
         deadline_s: wall-clock seconds after which the loop ends.
         stop_ids: tokens that end the loop (not yielded).
-        should_stop: polled before each token; True ends the loop (e.g. the client left).
         stop: if given, its `reason` is set to why the loop ended.
         draw_block: if given, chooses and feeds tokens a block at a time (it must choose as
             `choose` would); the deadline is then checked between blocks. Without it, `choose`
@@ -65,18 +66,12 @@ def stream(step: StepFn, state, prompt_ids: Sequence[int], *, choose: ChooseFn, 
 
     produced = 0
     while produced < max_new_tokens:
-        if should_stop():
-            stop.reason = "cancelled"
-            return
         if time.monotonic() > deadline:
             stop.reason = "deadline"
             return
         count = min(block if produced else first_block, max_new_tokens - produced)
         tokens, after, state = draw_block(logits, state, count)
         for index, token in enumerate(tokens):
-            if index > 0 and should_stop():  # the block's first token was polled for above
-                stop.reason = "cancelled"
-                return
             if token in stop_ids:
                 stop.reason = "stop_token"
                 return
@@ -184,33 +179,29 @@ def beam_search(step: Callable[[np.ndarray, object], tuple[np.ndarray, object]],
 
 def seq2seq_beam_search(model, source_ids: Sequence[int], *, start_id: int, end_id: int, beam_width: int,
                         max_new_tokens: int, deadline_s: float, length_penalty: float = 0.6):
-    """Beam search over a seq2seq model with `encode(source)` and batched `step(tokens, state, memory)`.
+    """Beam search over a `NumpySeq2Seq` reading `source_ids`.
 
     Returns:
-        (hypotheses best first, the encoder memory — reused to compute the attention map).
+        (hypotheses best first, the `EncoderMemory` — reused to compute the attention map).
     """
     memory = model.encode(source_ids)
-    initial_state = memory[-1][None, :]  # (1, dec)
-
-    def step(tokens, state):
-        logits, state, _ = model.step(tokens, state, memory)
-        return logits, state
-
-    return beam_search(step, initial_state, start_id=start_id, end_id=end_id, beam_width=beam_width,
+    decoder = model.decoder(memory)
+    return beam_search(decoder, decoder.initial_state(), start_id=start_id, end_id=end_id, beam_width=beam_width,
                        max_new_tokens=max_new_tokens, deadline_s=deadline_s,
                        length_penalty=length_penalty), memory
 
 
 def teacher_forced(model, memory, start_id: int, tokens: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """The decoder fed `tokens` one by one: (log-probability of each token (len,), attention (len, src))."""
-    state = memory[-1][None, :]
+    decoder = model.decoder(memory)
+    state = decoder.initial_state()
     log_probs, rows = [], []
     for fed, wanted in zip([start_id, *tokens], tokens):
-        logits, state, weights = model.step(np.asarray([fed]), state, memory)
+        logits, state, weights = decoder.with_attention(np.asarray([fed]), state)
         log_probs.append(_log_softmax(logits[0])[wanted])
         rows.append(weights[0])
     if not rows:
-        return np.zeros(0), np.zeros((0, len(memory[2])))
+        return np.zeros(0), np.zeros((0, len(memory.mask)))
     return np.asarray(log_probs), np.stack(rows)
 
 
@@ -234,12 +225,3 @@ def top_normalised(probabilities: dict[str, float], top_k: int) -> tuple[list[tu
     ranked = sorted(probabilities.items(), key=lambda item: -item[1])[:top_k]
     total = sum(p for _, p in ranked)
     return [(text, p / total) for text, p in ranked], (ranked[0][1] if ranked else 0.0)
-
-
-def merge_candidates(texts_and_log_probs, top_k: int) -> tuple[list[tuple[str, float]], float]:
-    """Sums the probabilities of hypotheses that read the same, keeps the top k, and normalises.
-
-    Returns:
-        ([(text, normalised probability)] best first, the best one's un-normalised probability).
-    """
-    return top_normalised(merged_probabilities(texts_and_log_probs), top_k)

@@ -1,4 +1,4 @@
-"""Held-out metrics: bits per character of a language model over a text."""
+"""Held-out metrics: bits per character, seq2seq loss, and the chatbot's and the fill model's scores."""
 from __future__ import annotations
 
 import math
@@ -9,9 +9,12 @@ import tensorflow as tf
 from .tokenizer import BOS_ID, Tokenizer
 
 EVAL_CHUNK_TOKENS = 512
+# Wall-clock bound of one reply or one gap's beam search: far above what either takes (~30 ms a gap).
+DECODING_DEADLINE_S = 10.0
 
 
 def _log_likelihood_fn(model):
+    """A compiled function: (inputs, targets, states) of one chunk -> (Σ log p(target), states after it)."""
     @tf.function(reduce_retracing=True)
     def chunk_log_likelihood(inputs, targets, states):
         logits, states = model(inputs, states=states, return_state=True)  # (1, time, vocab)
@@ -24,6 +27,11 @@ def _log_likelihood_fn(model):
 def text_bits(model, tokenizer: Tokenizer, text: str, chunk_fn=None) -> tuple[float, int]:
     """−Σ log2 p(token) over `text` (conditioned on BOS), with the state carried throughout.
 
+    Args:
+        model: a Keras language model.
+        tokenizer: the shared tokenizer.
+        text: the text, read as it is.
+        chunk_fn: `_log_likelihood_fn(model)`, to share its compiled graph between texts.
     Returns:
         (total bits, number of tokens).
     """
@@ -41,7 +49,15 @@ def text_bits(model, tokenizer: Tokenizer, text: str, chunk_fn=None) -> tuple[fl
 
 
 def bits_per_char(model, tokenizer: Tokenizer, texts) -> dict:
-    """Bits per character over several texts, each evaluated from a fresh state."""
+    """Bits per character over several texts, each evaluated from a fresh state.
+
+    Args:
+        model: a Keras language model.
+        tokenizer: the shared tokenizer.
+        texts: the texts, read as they are.
+    Returns:
+        {"bits_per_char", "chars", "tokens", "bits_per_token"}.
+    """
     chunk_fn = _log_likelihood_fn(model)
     bits = chars = tokens = 0
     for text in texts:
@@ -56,7 +72,14 @@ def bits_per_char(model, tokenizer: Tokenizer, texts) -> dict:
 
 
 def seq2seq_loss(model, dataset) -> float:
-    """Mean cross-entropy (nats) per target token over a `seq2seq_batches` dataset, pads ignored."""
+    """Mean cross-entropy (nats) per target token over a `seq2seq_batches` dataset, pads ignored.
+
+    Args:
+        model: a Keras seq2seq model.
+        dataset: batches of ((source, target in), target out).
+    Returns:
+        Nats per (non-pad) target token.
+    """
     total = count = 0.0
     for (source, target_in), target_out in dataset:
         logits = model((source, target_in))
@@ -75,6 +98,8 @@ def chatbot_metrics(fast, tokenizer: Tokenizer, config, *, max_questions: int | 
         tokenizer: the shared tokenizer.
         config: the model's `Seq2SeqConfig`.
         max_questions: evaluate only this many questions of each kind (quick runs).
+    Returns:
+        The figures config.json records under "metrics", greedy replies to `dialogues.GREETINGS` among them.
     """
     from .data import dialogues
     from .config import PERSONA_MODERN, PERSONA_SHAKESPEARE
@@ -108,7 +133,17 @@ def chatbot_metrics(fast, tokenizer: Tokenizer, config, *, max_questions: int | 
 
 
 def greedy_reply(fast, tokenizer: Tokenizer, config, persona_tag: str, context) -> str:
-    """The greedy reply of a seq2seq model to `context` (a list of turns)."""
+    """The greedy reply of a seq2seq model to `context` (a list of turns).
+
+    Args:
+        fast: a `NumpySeq2Seq`.
+        tokenizer: the shared tokenizer.
+        config: the model's `Seq2SeqConfig`.
+        persona_tag: the persona symbol the reply is asked in, e.g. `PERSONA_MODERN`.
+        context: the conversation's turns, oldest first.
+    Returns:
+        The reply's text ("" if the search found none in time).
+    """
     from .data.encoding import seq2seq_example
     from .decoding import seq2seq_beam_search
     from .tokenizer import EOS_ID
@@ -116,27 +151,41 @@ def greedy_reply(fast, tokenizer: Tokenizer, config, persona_tag: str, context) 
     source, _ = seq2seq_example(tokenizer, persona_tag, context, None, max_source_tokens=config.max_source_tokens,
                                 max_target_tokens=config.max_target_tokens)
     hypotheses, _ = seq2seq_beam_search(fast, source, start_id=BOS_ID, end_id=EOS_ID, beam_width=1,
-                                        max_new_tokens=config.max_target_tokens, deadline_s=10.0)
+                                        max_new_tokens=config.max_target_tokens, deadline_s=DECODING_DEADLINE_S)
     return tokenizer.decode(hypotheses[0].tokens) if hypotheses else ""
 
 
-BLANK_EVAL_PER_SOURCE = 400  # held-out gaps scored per source (beam search is ~30 ms a gap)
-BLANK_EVAL_BEAM = 8
+FILL_EVAL_PER_SOURCE = 400  # held-out gaps scored per source (beam search is ~30 ms a gap)
+FILL_EVAL_BEAM = 8
+FILL_EVAL_TOP_K = 5  # fillers ranked per gap: top-1 and top-5 accuracy are read from them
 
 
 def rank_fillers(fast, tokenizer: Tokenizer, config, left: str, right: str, *, top_k: int,
-                 beam_width: int = BLANK_EVAL_BEAM, index=None) -> list[str]:
-    """The top-k fillers of one gap as the app ranks them; `index`: a `quotes.QuoteIndex` to mix in."""
+                 beam_width: int = FILL_EVAL_BEAM, index=None) -> list[str]:
+    """The top-k fillers of one gap as the app ranks them.
+
+    Args:
+        fast: the fill model's `NumpySeq2Seq`.
+        tokenizer: the shared tokenizer.
+        config: the fill model's `Seq2SeqConfig`.
+        left, right: the sentence before and after the gap.
+        top_k: how many fillers to return.
+        beam_width: hypotheses the beam search keeps.
+        index: a `quotes.QuoteIndex` whose quotations are mixed in, as the app does; None: the model alone.
+    Returns:
+        The fillers, most probable first.
+    """
     from .decoding import top_normalised
-    from .serving.engine import rank_fill
+    from .serving import rank_fill
 
     quotations = index.find(left, right)[:top_k] if index is not None else []
-    ranking = rank_fill(fast, tokenizer, config, left, right, beam_width=beam_width, deadline_s=10.0,
+    ranking = rank_fill(fast, tokenizer, config, left, right, beam_width=beam_width, deadline_s=DECODING_DEADLINE_S,
                         quotations=quotations)
     return [text for text, _ in top_normalised(ranking.probabilities, top_k)[0]]
 
 
 def _hits(ranked: list[str], answer: str) -> tuple[bool, bool]:
+    """(whether `answer` is first, whether it is among the first five), letter case ignored."""
     folded = [text.casefold() for text in ranked]
     return bool(folded) and folded[0] == answer.casefold(), answer.casefold() in folded[:5]
 
@@ -164,29 +213,44 @@ FAMOUS_LINES = (
 )
 
 
-def blank_metrics(fast, tokenizer: Tokenizer, config, *, per_source: int | None = None, index=None) -> dict:
-    """Top-1 and top-5 accuracy on held-out gaps, beside a most-frequent-filler baseline on the same gaps.
-
-    With `index` (a `quotes.QuoteIndex` of the training plays) the app's ranking, the memory mixed
-    in, is scored too ("model_with_memory"), and both are tried on `FAMOUS_LINES`.
-    """
+def _scores_by_source(rankers: dict, per_source: int) -> dict:
+    """{ranker: {source: {"top1", "top5", "gaps"}}} over `per_source` held-out gaps of each source, evenly spread."""
     from .data import fill_sentences
 
-    per_source = per_source or BLANK_EVAL_PER_SOURCE
-    baseline = fill_sentences.most_frequent_filler_baseline(fill_sentences.examples("train"))
-    rankers = {"model": lambda left, right: rank_fillers(fast, tokenizer, config, left, right, top_k=5),
-               "baseline": baseline}
-    if index is not None:
-        rankers["model_with_memory"] = lambda left, right: rank_fillers(fast, tokenizer, config, left, right, top_k=5,
-                                                                        index=index)
     results = {name: {} for name in rankers}
-    for source in ("facts", "chat", "plays"):
+    for source in fill_sentences.SOURCES:
         held_out = fill_sentences.examples_of(source, "validation")
         held_out = held_out[::max(1, len(held_out) // per_source)][:per_source]
         for name, rank in rankers.items():
-            hits = [_hits(rank(blank.left, blank.right), blank.answer) for blank in held_out]
+            hits = [_hits(rank(example.left, example.right), example.answer) for example in held_out]
             results[name][source] = {"top1": sum(h[0] for h in hits) / max(len(held_out), 1),
                                      "top5": sum(h[1] for h in hits) / max(len(held_out), 1), "gaps": len(held_out)}
+    return results
+
+
+def fill_metrics(fast, tokenizer: Tokenizer, config, *, per_source: int | None = None, index=None) -> dict:
+    """Top-1 and top-5 accuracy on held-out gaps, beside a most-frequent-filler baseline on the same gaps.
+
+    Args:
+        fast: the fill model's `NumpySeq2Seq`.
+        tokenizer: the shared tokenizer.
+        config: the fill model's `Seq2SeqConfig`.
+        per_source: held-out gaps scored per source (default `FILL_EVAL_PER_SOURCE`).
+        index: a `quotes.QuoteIndex` of the training plays: the app's ranking, the memory mixed in, is
+            scored too ("model_with_memory"), and both are tried on `FAMOUS_LINES`.
+    Returns:
+        The figures config.json records under "metrics".
+    """
+    from .data import fill_sentences
+
+    per_source = per_source or FILL_EVAL_PER_SOURCE
+    baseline = fill_sentences.most_frequent_filler_baseline(fill_sentences.examples("train"))
+    rankers = {"model": lambda left, right: rank_fillers(fast, tokenizer, config, left, right, top_k=FILL_EVAL_TOP_K),
+               "baseline": baseline}
+    if index is not None:
+        rankers["model_with_memory"] = lambda left, right: rank_fillers(fast, tokenizer, config, left, right,
+                                                                        top_k=FILL_EVAL_TOP_K, index=index)
+    results = _scores_by_source(rankers, per_source)
 
     def overall(name, key):
         parts = results[name].values()

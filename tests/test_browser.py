@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from rnn_demo.ui import page as ui
 from rnn_demo.config import LIMITS
 from rnn_demo.serving import Engine
+from rnn_demo.ui.handlers import INTERNAL_ERROR
 
 from recording_engine import RecordingEngine
 
@@ -169,8 +169,8 @@ def test_an_internal_error_shows_only_a_generic_message(page, app_url, engine, m
     monkeypatch.setattr(engine, "fill", broken)
     open_tab(page, app_url, "Fill the blank")
     page.get_by_role("button", name="Fill").click()
-    expect(toast(page)).to_have_text(ui.INTERNAL_ERROR)
-    expect_on_screen(page, ui.INTERNAL_ERROR)
+    expect(toast(page)).to_have_text(INTERNAL_ERROR)
+    expect_on_screen(page, INTERNAL_ERROR)
     expect(page.get_by_text("secret detail")).to_have_count(0)
     snap(page, "internal-error-message")
 

@@ -25,10 +25,10 @@ def test_numpy_decoder_matches_keras(engine):
     source, target_in = np.array([[7, 400, 401, 5, 402]]), np.array([[2, 300, 301, 302]])
     memory, keys, mask, state = model.encode(source)
     logits, _, weights = model.decode(target_in, state, memory, keys, mask)
-    fast_memory = fast.encode(source[0])
-    fast_state = fast_memory[-1][None, :]
+    decoder = fast.decoder(fast.encode(source[0]))
+    fast_state = decoder.initial_state()
     for position, token in enumerate(target_in[0]):
-        fast_logits, fast_state, fast_weights = fast.step(np.array([token]), fast_state, fast_memory)
+        fast_logits, fast_state, fast_weights = decoder.with_attention(np.array([token]), fast_state)
         np.testing.assert_allclose(fast_logits[0], np.asarray(logits[0, position]), atol=1e-4)
         np.testing.assert_allclose(fast_weights[0], np.asarray(weights[0, position]), atol=1e-5)
 

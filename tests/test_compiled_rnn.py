@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(not compiled_rnn.supports(LanguageModelConfig(ce
 def _model(cell: str, rank: int, layers: int, vocab: int, half: bool):
     import keras
 
-    from rnn_demo.training.trainers import round_matrices
+    from rnn_demo.training.language_model import round_matrices
 
     keras.utils.set_random_seed(0)
     config = LanguageModelConfig(cell=cell, vocab_size=vocab, embedding_dim=24, units=40, num_layers=layers,
@@ -113,7 +113,7 @@ def test_the_state_carries_over_to_the_numpy_step(pair):
 def test_rounding_touches_every_matrix_but_the_embedding():
     model = _model("gru", 16, 2, 300, half=False)
     embedding = np.asarray(model.embedding.embeddings).copy()
-    from rnn_demo.training.trainers import round_matrices
+    from rnn_demo.training.language_model import round_matrices
 
     rounded = round_matrices(model, "float16")
     matrices = [w for w in model.weights if len(w.shape) == 2 and w.path != model.embedding.embeddings.path]

@@ -1,5 +1,7 @@
 """Corpora from installed packages: cleaned plays, the play split, dialogues, facts."""
-from rnn_demo.data import corpora
+import pytest
+
+from rnn_demo.data import corpora, dialogues, fill_sentences
 
 
 def test_markdown_becomes_play_script():
@@ -33,3 +35,10 @@ def test_country_facts_name_capitals():
     facts = {fact["name"]: fact for fact in corpora.country_facts()}
     assert facts["France"]["capital"] == "Paris"
     assert "Paris is the capital of France." in corpora.fact_sentences(facts["France"])
+
+
+@pytest.mark.parametrize("split_of", [corpora.play_split, corpora.chat_split, dialogues.exchanges,
+                                      fill_sentences.examples])
+def test_every_split_function_refuses_an_unknown_split_name(split_of):
+    with pytest.raises(ValueError, match="split must be 'train' or 'validation', not 'test'"):
+        split_of("test")

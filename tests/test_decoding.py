@@ -34,14 +34,18 @@ def test_deadline_ends_the_stream():
     assert run([3], deadline_s=-1.0) == ([], "deadline")
 
 
-def test_cancellation_ends_the_stream():
-    calls = []
+def test_closing_the_stream_ends_it_without_another_step():
+    fed = []
 
-    def should_stop():
-        calls.append(1)
-        return len(calls) > 2
+    def recording_step(tokens, state):
+        fed.append(list(tokens))
+        return counting_step(tokens, state)
 
-    assert run([3], should_stop=should_stop) == ([4, 5], "cancelled")
+    events = stream(recording_step, 0, [3], choose=Sampler(SamplingSettings(temperature=0)), max_new_tokens=5,
+                    deadline_s=10.0)
+    assert [next(events).token, next(events).token] == [4, 5]
+    events.close()
+    assert fed == [[3], [4], [5]] and list(events) == []
 
 
 # Beam search on a fake step whose next-token probabilities depend only on the last token.

@@ -79,7 +79,7 @@ def test_capital_answer_is_correct():
 
 
 def test_speeches_are_parsed_without_directions_and_split_by_scene():
-    scenes = dialogues._scenes(PLAY)
+    scenes = corpora.scenes(PLAY)
     assert [[s.speaker for s in scene] for scene in scenes] == [
         ["SAMPSON", "GREGORY", "SAMPSON"], ["GREGORY", "SAMPSON", "SAMPSON"]]
     assert scenes[0][0].text == "Gregory, o' my word,\nwe'll not carry coals."
@@ -88,7 +88,7 @@ def test_speeches_are_parsed_without_directions_and_split_by_scene():
     assert replies == [scenes[0][1].text, scenes[0][2].text, "My naked weapon is out."]
 
 
-@pytest.mark.parametrize("split", dialogues.SPLITS)
+@pytest.mark.parametrize("split", corpora.SPLITS)
 def test_play_exchanges_are_short_replies_between_speakers(split):
     found = dialogues.play_exchanges(split)
     assert found and {(e.persona, e.source) for e in found} == {("shakespeare", "plays")}

@@ -6,20 +6,23 @@ fixes it, the other tabs answer, and a crash inside one request touches no other
 import json
 import shutil
 import time
+import types
 from contextlib import contextmanager
 from dataclasses import replace
 
+import gradio as gr
 import httpx
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 from gradio_client.utils import QueueError
 
-from rnn_demo.ui import page as ui
 from rnn_demo.checkpoints import WEIGHTS_FILE, CheckpointError
 from rnn_demo.config import LIMITS
 from rnn_demo.serving import Engine, GenerationRequest
 from rnn_demo.tokenizer import sha256_file
+from rnn_demo.ui import handlers, notices, page, tabs
+from rnn_demo.ui.tabs import shakespeare
 
 from recording_engine import RecordingEngine
 
@@ -114,8 +117,8 @@ def test_a_damaged_checkpoint_is_explained_on_its_tab_and_the_other_tabs_work(as
         assert FIX_BLANK in str(refused.value)
         assert generate(client)[0].startswith("ROMEO:\n")
         assert chat(client)[0][-1]["role"] == "assistant"
-    notices = ui.tab_notices(engine)
-    assert FIX_BLANK in notices["fill"] and not notices["shakespeare"] and not notices["chatbot"]
+    told = notices.tab_notices(engine)
+    assert FIX_BLANK in told["fill"] and not told["shakespeare"] and not told["chatbot"]
 
 
 def test_a_repaired_checkpoint_works_without_a_restart(assets_copy, quick_assets, serve_app):
@@ -125,7 +128,7 @@ def test_a_repaired_checkpoint_works_without_a_restart(assets_copy, quick_assets
             fill(client)
         shutil.copy(quick_assets / "blank" / WEIGHTS_FILE, assets_copy / "blank" / WEIGHTS_FILE)
         assert fill(client)[0]["confidences"]
-    assert ui.tab_notices(engine)["fill"] == ""
+    assert notices.tab_notices(engine)["fill"] == ""
 
 
 def test_a_damaged_language_model_leaves_the_other_one_working(assets_copy, serve_app):
@@ -134,7 +137,7 @@ def test_a_damaged_language_model_leaves_the_other_one_working(assets_copy, serv
         with pytest.raises(AppError, match="shakespeare-lstm.*python -m rnn_demo train shakespeare"):
             generate(client, model="shakespeare-lstm")
         assert generate(client, model="shakespeare-gru")[0].startswith("ROMEO:\n")
-    assert "shakespeare-lstm" in ui.tab_notices(engine)["shakespeare"]
+    assert "shakespeare-lstm" in notices.tab_notices(engine)["shakespeare"]
 
 
 # name: (how the shared tokenizer is damaged, what every tab then says)
@@ -153,7 +156,24 @@ def test_a_damaged_tokenizer_is_explained_and_the_server_keeps_serving(assets_co
             with pytest.raises(AppError, match=expected) as refused:
                 call(client)
             assert "python -m rnn_demo train tokenizer" in str(refused.value)
-    assert all("python -m rnn_demo train tokenizer" in notice for notice in ui.tab_notices(engine).values())
+    assert all("python -m rnn_demo train tokenizer" in notice for notice in notices.tab_notices(engine).values())
+
+
+def test_a_tab_without_models_has_no_notice_and_the_others_keep_theirs(assets_copy, monkeypatch):
+    shutil.rmtree(assets_copy / "blank")
+    learn = types.ModuleType("learn")  # a tab of its own, serving no registry model
+    learn.TAB_ID, learn.LABEL, learn.POSITION = "learn", "Learn", 0
+    learn.build = lambda engine: gr.Markdown("The four shapes of an RNN.")
+    real_tabs = tabs.modules
+    monkeypatch.setattr(tabs, "modules", lambda: [learn, *real_tabs()])
+    engine = Engine(assets_copy)
+    demo = page.build_demo(engine)
+    assert "learn" not in notices.tab_notices(engine) and notices.box(engine, "learn") is None
+    refresh = next(fn.fn for fn in demo.fns.values() if any(event == "load" for _, event in fn.targets))
+    shown = {component.elem_id: update for component, update in refresh().items()}
+    assert set(shown) == {"status", "shakespeare-notice", "chatbot-notice", "fill-notice"}
+    assert shown["fill-notice"].visible and FIX_BLANK in shown["fill-notice"].value
+    assert not shown["shakespeare-notice"].visible and not shown["chatbot-notice"].visible
 
 
 def test_a_garbled_config_never_reaches_the_user_as_a_python_error(assets_copy):
@@ -194,7 +214,7 @@ def test_an_unexpected_exception_reaches_the_user_as_a_generic_message(instrumen
     monkeypatch.setattr(instrumented, "fill", broken)
     with pytest.raises(AppError) as refused:
         fill(instrumented_client)
-    assert str(refused.value) == ui.INTERNAL_ERROR and "secret" not in str(refused.value)
+    assert str(refused.value) == handlers.INTERNAL_ERROR and "secret" not in str(refused.value)
     logged = [record for record in caplog.records if record.exc_info and "secret" in str(record.exc_info[1])]
     assert logged and logged[0].name.startswith("rnn_demo.ui")  # the traceback goes to the log, not to the user
     monkeypatch.undo()
@@ -213,7 +233,7 @@ def test_a_crash_inside_one_stream_leaves_another_stream_and_the_server_untouche
     instrumented.gate.set()
     with pytest.raises(AppError) as crashed:
         broken.result(timeout=WAIT_S)
-    assert str(crashed.value) == ui.INTERNAL_ERROR
+    assert str(crashed.value) == handlers.INTERNAL_ERROR
     text, _ = healthy.result(timeout=WAIT_S)
     assert text.startswith("ROMEO:\n") and len(text) > len("ROMEO:\n")
     assert generate(instrumented_client)[0].startswith("ROMEO:\n")
@@ -221,7 +241,7 @@ def test_a_crash_inside_one_stream_leaves_another_stream_and_the_server_untouche
 
 def test_a_client_that_cancels_stops_its_generation_within_one_chunk(instrumented, instrumented_client,
                                                                      monkeypatch):
-    monkeypatch.setattr(ui, "STREAM_INTERVAL_S", 0.0)  # every engine chunk is sent: one chunk = one token
+    monkeypatch.setattr(shakespeare, "STREAM_INTERVAL_S", 0.0)  # every engine chunk is sent: one per token
     instrumented.chunk_delay_s = 0.005  # LONG_STREAM tokens would take ≥ 5 s
     started = instrumented.started
     job = instrumented_client.submit(**{**GENERATE, "max_tokens": LONG_STREAM, "temperature": 1.0},
@@ -240,14 +260,14 @@ def test_a_full_queue_refuses_new_work_at_once_with_a_clear_message(quick_assets
     with serve_app(engine, queue_size=1) as demo:
         client = Client(demo.local_url, verbose=False)
         running = []
-        for count in range(1, ui.CONCURRENCY + 1):  # one by one: a request waits in the queue until it runs
+        for count in range(1, page.CONCURRENCY + 1):  # one by one: a request waits in the queue until it runs
             running.append(client.submit(**GENERATE, api_name="/generate"))
             wait_for(lambda count=count: engine.started == count)
         waiting = client.submit(**GENERATE, api_name="/generate")
         wait_for(lambda: queue_size(demo) == 1)  # the one place in the queue is taken
         with pytest.raises(QueueError, match="Queue is full"):
             client.submit(**GENERATE, api_name="/generate").result(timeout=WAIT_S)
-        assert engine.started == ui.CONCURRENCY  # refused while the others were still held
+        assert engine.started == page.CONCURRENCY  # refused while the others were still held
         engine.gate.set()
         for job in [*running, waiting]:
             assert job.result(timeout=WAIT_S)[0].startswith("ROMEO:\n")
@@ -267,7 +287,7 @@ def test_generation_stops_at_its_deadline_and_says_so(hasty):
     result = hasty.generate(GenerationRequest(prompt="ROMEO:\n", max_tokens=LONG_STREAM))
     assert result.stop_reason == "deadline" and result.tokens == 0
     with pytest.warns(UserWarning, match=r"Stopped at the time limit \(0 s\) after 0 tokens"):
-        list(ui.make_generate(hasty)(*GENERATE.values()))
+        list(shakespeare.make_generate(hasty)(*GENERATE.values()))
 
 
 @pytest.mark.parametrize("decoding", ["beam", "greedy"])

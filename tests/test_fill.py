@@ -7,20 +7,22 @@ import pytest
 
 from rnn_demo.__main__ import main
 from rnn_demo.config import InputError
-from rnn_demo.decoding import merge_candidates, seq2seq_beam_search, teacher_forced
+from rnn_demo.decoding import merged_probabilities, seq2seq_beam_search, teacher_forced, top_normalised
+from rnn_demo.models.numpy_step import DecoderStep, EncoderMemory
 from rnn_demo.serving import Engine, FillRequest
 
 
 def test_hypotheses_that_read_the_same_are_merged_and_normalised():
-    candidates, best = merge_candidates([("France", math.log(0.5)), (" France", math.log(0.2)),
-                                         ("Spain", math.log(0.1)), ("", math.log(0.1))], top_k=5)
+    candidates, best = top_normalised(merged_probabilities([("France", math.log(0.5)), (" France", math.log(0.2)),
+                                                            ("Spain", math.log(0.1)), ("", math.log(0.1))]), top_k=5)
     assert [text for text, _ in candidates] == ["France", "Spain"]
     assert [round(p, 6) for _, p in candidates] == [0.875, 0.125]
     assert best == pytest.approx(0.7)
 
 
 def test_top_k_cuts_before_normalising():
-    candidates, _ = merge_candidates([("a", math.log(0.6)), ("b", math.log(0.3)), ("c", math.log(0.1))], top_k=2)
+    candidates, _ = top_normalised(merged_probabilities([("a", math.log(0.6)), ("b", math.log(0.3)),
+                                                         ("c", math.log(0.1))]), top_k=2)
     assert [round(p, 6) for _, p in candidates] == [round(0.6 / 0.9, 6), round(0.3 / 0.9, 6)]
 
 
@@ -30,21 +32,26 @@ class SpellingModel:
     PATHS = {2: {10: 0.45, 12: 0.35, 13: 0.2}, 10: {11: 1.0}, 11: {3: 1.0}, 12: {3: 1.0}, 13: {3: 1.0}}
 
     def encode(self, source):
-        return np.zeros((len(source), 1)), np.zeros((len(source), 1)), np.ones(len(source), bool), np.zeros(1)
+        return EncoderMemory(np.zeros((len(source), 1)), np.zeros((len(source), 1)), np.ones(len(source), bool),
+                             np.zeros(1))
+
+    def decoder(self, memory):
+        return DecoderStep(self, memory)
 
     def step(self, tokens, state, memory):
         logits = np.full((len(tokens), 16), np.log(1e-12))
         for row, token in enumerate(tokens):
             for nxt, p in self.PATHS.get(int(token), {3: 1.0}).items():
                 logits[row, nxt] = np.log(p)
-        return logits, state, np.ones((len(tokens), len(memory[2]))) / len(memory[2])
+        return logits, state, np.ones((len(tokens), len(memory.mask))) / len(memory.mask)
 
 
 def test_beam_n_best_of_a_fake_model_merges_to_known_probabilities():
     hypotheses, _ = seq2seq_beam_search(SpellingModel(), [5, 6], start_id=2, end_id=3, beam_width=3,
                                         max_new_tokens=4, deadline_s=5, length_penalty=0.0)
     spelled = {(10, 11): "Paris", (12,): "Paris", (13,): "Lyon"}
-    candidates, best = merge_candidates([(spelled[tuple(h.tokens)], h.log_prob) for h in hypotheses], top_k=5)
+    candidates, best = top_normalised(merged_probabilities([(spelled[tuple(h.tokens)], h.log_prob)
+                                                            for h in hypotheses]), top_k=5)
     assert candidates[0][0] == "Paris" and candidates[0][1] == pytest.approx(0.8)
     assert candidates[1] == ("Lyon", pytest.approx(0.2)) and best == pytest.approx(0.8)
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from rnn_demo.data import corpora, dialogues, fill_sentences
+from rnn_demo.data import corpora, fill_sentences
 
 SAMPLE_SIZE = 500
 _ENDS_ON_WORDS = re.compile(r"[^\W_].*[^\W_]|[^\W_]", re.S)
@@ -54,7 +54,7 @@ def _check_sentence(blank: fill_sentences.FillExample, split: str) -> None:
 
 
 @pytest.mark.parametrize("source", fill_sentences.SOURCES)
-@pytest.mark.parametrize("split", fill_sentences.SPLITS)
+@pytest.mark.parametrize("split", corpora.SPLITS)
 def test_blanks_rebuild_their_sentence_around_an_answer_of_one_to_three_words(source, split):
     found = fill_sentences.examples_of(source, split)
     assert found and {blank.source for blank in found} == {source}
@@ -69,7 +69,7 @@ def test_sentences_split_after_stops_and_semicolons():
     assert found == ["Stay;", "I'll go.", "Who comes?!", "Nay"]
 
 
-@pytest.mark.parametrize("split", fill_sentences.SPLITS)
+@pytest.mark.parametrize("split", corpora.SPLITS)
 def test_play_sentences_are_speech_only(split):
     found = fill_sentences.play_sentences(split)
     assert found
@@ -77,10 +77,10 @@ def test_play_sentences_are_speech_only(split):
         assert 4 <= len(fill_sentences.WORD.findall(sentence)) <= 25
         assert not re.search(r"[\[\]\\\n]", sentence), sentence
         assert not re.match(r"(ACT|SCENE)\b", sentence), sentence
-        assert not dialogues._is_speaker(sentence), sentence
+        assert not corpora.is_speaker(sentence), sentence
 
 
-@pytest.mark.parametrize("split", fill_sentences.SPLITS)
+@pytest.mark.parametrize("split", corpora.SPLITS)
 def test_chat_sentences_are_prose(split):
     found = fill_sentences.chat_sentences(split)
     assert found
@@ -155,7 +155,7 @@ def test_every_country_with_a_capital_has_validation_capital_blanks():
     assert "France" in names and "United States" in names
 
 
-@pytest.mark.parametrize("split", fill_sentences.SPLITS)
+@pytest.mark.parametrize("split", corpora.SPLITS)
 def test_every_country_appears_in_both_splits(split):
     text = "\n".join(b.sentence for b in fill_sentences.fact_examples(split))
     assert all(fact["name"] in text for fact in corpora.country_facts())

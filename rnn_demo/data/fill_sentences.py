@@ -9,9 +9,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from . import corpora, dialogues
+from . import corpora
 
-SPLITS = ("train", "validation")
 SOURCES = ("facts", "chat", "plays")  # also the order of `examples`
 
 MAX_ANSWER_WORDS = 3
@@ -55,11 +54,6 @@ class FillExample:
     @property
     def sentence(self) -> str:
         return self.left + self.answer + self.right
-
-
-def _check_split(split: str) -> None:
-    if split not in SPLITS:
-        raise ValueError(f"split must be 'train' or 'validation', not {split!r}")
 
 
 # --- sentences and spans ---------------------------------------------------------------
@@ -139,7 +133,7 @@ def play_sentences(split: str) -> list[str]:
     return [
         sentence
         for play in corpora.play_split(split)
-        for scene in dialogues._scenes(play.text)
+        for scene in corpora.scenes(play.text)
         for speech in scene
         for sentence in sentences(_spoken(speech.text))
         if _word_count_within(sentence, PLAY_SENTENCE_WORDS)
@@ -154,7 +148,7 @@ def _spoken(speech: str) -> str:
 @functools.lru_cache(maxsize=None)
 def play_examples(split: str) -> tuple[FillExample, ...]:
     """Blanks of the play sentences of `split` (validation: `corpora.VALIDATION_PLAYS`)."""
-    _check_split(split)
+    corpora.check_split(split)
     return _masked_all(play_sentences(split), "plays")
 
 
@@ -180,7 +174,7 @@ def _is_prose(turn: str) -> bool:
 @functools.lru_cache(maxsize=None)
 def chat_examples(split: str) -> tuple[FillExample, ...]:
     """Blanks of the chat sentences of `split` (the conversations of `corpora.chat_split`)."""
-    _check_split(split)
+    corpora.check_split(split)
     return _masked_all(chat_sentences(split), "chat")
 
 
@@ -333,7 +327,7 @@ def fact_examples(split: str) -> tuple[FillExample, ...]:
     Returns:
         Blanks by country, then fact kind, then value, then phrasing, then role.
     """
-    _check_split(split)
+    corpora.check_split(split)
     return tuple(
         blank
         for fact in corpora.country_facts()
@@ -357,14 +351,14 @@ def examples_of(source: str, split: str) -> tuple[FillExample, ...]:
 @functools.lru_cache(maxsize=None)
 def examples(split: str) -> tuple[FillExample, ...]:
     """All blanks of `split`: facts, then chat, then plays."""
-    _check_split(split)
+    corpora.check_split(split)
     return tuple(blank for source in SOURCES for blank in examples_of(source, split))
 
 
 def summary() -> dict[str, dict[str, int]]:
     """Number of blanks per split and source, e.g. `{"train": {"facts": …, …}, …}`."""
     return {
-        split: {source: len(examples_of(source, split)) for source in SOURCES} for split in SPLITS
+        split: {source: len(examples_of(source, split)) for source in SOURCES} for split in corpora.SPLITS
     }
 
 

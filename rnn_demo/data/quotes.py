@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from . import corpora, dialogues, fill_sentences
+from . import corpora, fill_sentences
 
 MAX_SPAN_WORDS = fill_sentences.MAX_ANSWER_WORDS  # a filler is 1-3 words, as in training
 MAX_CONTEXT_WORDS = 8  # neighbouring words compared on each side of the gap
@@ -73,7 +73,7 @@ def _collect(plays: Iterable[corpora.Play]) -> _Words:
     ids, surface, ends, play_of, names = [], [], [], [], []
     for play in plays:
         names.append(play.name)
-        for scene in dialogues._scenes(play.text):
+        for scene in corpora.scenes(play.text):
             for speech in scene:
                 for word, end in _speech_words(speech.text):
                     ids.append(vocabulary.setdefault(word.lower(), len(vocabulary)))

@@ -249,14 +249,15 @@ class CompiledSampler:
         units, layers = config.units, config.num_layers
         self.lstm = config.cell == "lstm"
         self.vocab = config.vocab_size
-        self.table = _halves_of_gates(fast.layers[0][0], units)
-        self.recurrent = np.stack([_halves_of_gates(layer[1], units) for layer in fast.layers])  # (layers, 2, units, 3h)
-        gates = GATES[config.cell] * units
-        later = [(fast.out_kernels[index - 1][:, :gates], fast.layers[index][2]) for index in range(1, layers)]
+        self.table = _halves_of_gates(fast.layers[0].input_kernel, units)
+        self.recurrent = np.stack([_halves_of_gates(layer.recurrent_kernel, units)
+                                   for layer in fast.layers])  # (layers, 2, units, 3h)
+        later = fast.layers[1:]
         if later:
-            self.kernels = np.stack([_halves_of_gates(kernel, units) for kernel, _ in later])
-            self.input_biases = np.stack([_halves_of_gates(bias, units) for _, bias in later])
+            self.kernels = np.stack([_halves_of_gates(layer.input_kernel, units) for layer in later])
+            self.input_biases = np.stack([_halves_of_gates(layer.input_bias, units) for layer in later])
         else:  # one layer: empty, never read
+            gates = GATES[config.cell] * units
             self.kernels = np.zeros((0, HALVES, units, gates // HALVES), np.float32)
             self.input_biases = np.zeros((0, HALVES, gates // HALVES), np.float32)
         half = units // HALVES
@@ -264,9 +265,9 @@ class CompiledSampler:
             self.candidate_biases = np.zeros((layers, HALVES, half), np.float32)
         else:
             self.candidate_biases = np.ascontiguousarray(np.stack([
-                np.stack([layer[3][part * half:(part + 1) * half] for part in range(HALVES)])
+                np.stack([layer.recurrent_bias[part * half:(part + 1) * half] for part in range(HALVES)])
                 for layer in fast.layers]))
-        own = [kernel[:, -fast.width:] for kernel in fast.out_kernels]  # each layer's slice of the first dense layer
+        own = [layer.dense_kernel for layer in fast.layers]  # each layer's rows of the first dense layer
         if fast.projection_kernel is not None:  # bottleneck: (layers, units, rank), then (rank, vocab)
             self.dense = np.ascontiguousarray(np.stack(own), dtype=np.float32)
             projection = fast.projection_kernel

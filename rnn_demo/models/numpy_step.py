@@ -5,6 +5,8 @@ per-call overhead, which dominates when one token is fed at a time.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -14,10 +16,12 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 def rnn_weights(rnn, cell: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(kernel, recurrent kernel, input bias, recurrent bias) of a Keras GRU or LSTM layer."""
-    kernel, recurrent, bias = (np.asarray(w, dtype=np.float32) for w in rnn.cell.weights)
-    if cell == "gru":  # reset_after: bias is (2, 3 * units): input, recurrent
-        return kernel, np.ascontiguousarray(recurrent), bias[0], bias[1]
-    return kernel, np.ascontiguousarray(recurrent), bias, np.zeros_like(bias)
+    kernel = np.asarray(rnn.cell.kernel, dtype=np.float32)  # (in, gates × units)
+    recurrent = np.ascontiguousarray(rnn.cell.recurrent_kernel, dtype=np.float32)  # (units, gates × units)
+    bias = np.asarray(rnn.cell.bias, dtype=np.float32)
+    if cell == "gru":  # reset_after: bias is (2, 3 × units): input, recurrent
+        return kernel, recurrent, bias[0], bias[1]
+    return kernel, recurrent, bias, np.zeros_like(bias)
 
 
 def fold_gru_biases(input_bias: np.ndarray, recurrent_bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -53,6 +57,22 @@ def gru_cell(x_proj: np.ndarray, h: np.ndarray, recurrent: np.ndarray, candidate
     return new
 
 
+@dataclass
+class LayerWeights:
+    """One recurrent layer's weights as the step reads them (gates in Keras order: GRU z, r, candidate;
+    LSTM i, f, candidate, o)."""
+
+    input_kernel: np.ndarray  # (inputs, gates × units); the first layer's is a (vocab, gates × units) table
+    recurrent_kernel: np.ndarray  # (units, gates × units)
+    input_bias: np.ndarray | None  # (gates × units,); None in the first layer, whose table holds it
+    # GRU: the candidate's recurrent bias (units,), the other gates' folded into `input_bias`; LSTM: zeros.
+    recurrent_bias: np.ndarray
+    dense_kernel: np.ndarray  # (units, width): this layer's rows of the first dense layer
+    # (units, next layer's gates × units + width): [next layer's input kernel | dense_kernel], so that one
+    # product gives both; the last layer's is its dense_kernel alone.
+    output_kernel: np.ndarray = None
+
+
 class NumpyLanguageModel:
     """Batch-1 `step(tokens, state) -> (logits, state)` over a trained `LanguageModel`'s weights.
 
@@ -65,46 +85,42 @@ class NumpyLanguageModel:
 
     def __init__(self, model):
         self.config = model.config
-        units = self.units = model.config.units
-        gru = self.config.cell == "gru"
-        embedding = np.asarray(model.embedding.embeddings, dtype=np.float32)
+        self.units = model.config.units
         first = model.bottleneck if model.bottleneck is not None else model.projection
         dense = np.asarray(first.kernel, dtype=np.float32)  # (layers × units, width)
         self.width = dense.shape[1]
-        count = len(model.rnn_layers)
-        self.layers = []
-        for index, rnn in enumerate(model.rnn_layers):
-            kernel, recurrent, input_bias, recurrent_bias = rnn_weights(rnn, self.config.cell)
-            if gru:
-                input_bias, recurrent_bias = fold_gru_biases(input_bias, recurrent_bias)
-            if index == 0:  # embedding @ kernel + bias for every token id: (vocab, gates × units)
-                kernel, input_bias = embedding @ kernel + input_bias, None
-            self.layers.append([kernel, recurrent, input_bias, recurrent_bias])
-        # Layer i's output feeds layer i+1's kernel and its own slice of the first dense layer:
-        # one product h @ [kernel_{i+1} | dense_i] gives both.
-        self.out_kernels = []
-        for index in range(count):
-            own = dense[index * units:(index + 1) * units]
-            if index + 1 < count:
-                own = np.concatenate([self.layers[index + 1][0], own], axis=1)
-            self.out_kernels.append(np.ascontiguousarray(own))
+        embedding = np.asarray(model.embedding.embeddings, dtype=np.float32)
+        self.layers = [self._layer_weights(rnn, index, embedding, dense) for index, rnn in enumerate(model.rnn_layers)]
+        for layer, following in zip(self.layers, [*self.layers[1:], None]):
+            layer.output_kernel = (layer.dense_kernel if following is None else
+                                   np.ascontiguousarray(np.concatenate([following.input_kernel, layer.dense_kernel], 1)))
         self.projection_kernel = (np.ascontiguousarray(model.projection.kernel, dtype=np.float32)
                                   if model.bottleneck is not None else None)  # (rank, vocab)
         self.projection_bias = np.asarray(model.projection.bias, dtype=np.float32)
-        self._cell = self._gru if gru else self._lstm
+        self._cell = self._gru if self.config.cell == "gru" else self._lstm
+
+    def _layer_weights(self, rnn, index: int, embedding: np.ndarray, dense: np.ndarray) -> LayerWeights:
+        """Layer `index`'s weights, biases folded where they can be (see the class docstring)."""
+        kernel, recurrent, input_bias, recurrent_bias = rnn_weights(rnn, self.config.cell)
+        if self.config.cell == "gru":
+            input_bias, recurrent_bias = fold_gru_biases(input_bias, recurrent_bias)
+        if index == 0:  # embedding @ kernel + bias for every token id: (vocab, gates × units)
+            kernel, input_bias = embedding @ kernel + input_bias, None
+        rows = dense[index * self.units:(index + 1) * self.units]
+        return LayerWeights(kernel, recurrent, input_bias, recurrent_bias, np.ascontiguousarray(rows))
 
     def initial_state(self) -> list:
         parts = 1 if self.config.cell == "gru" else 2
         return [[np.zeros(self.units, np.float32) for _ in range(parts)] for _ in self.layers]
 
-    def _gru(self, x_proj, state, recurrent, candidate_bias):
-        h = gru_cell(x_proj, state[0], recurrent, candidate_bias)
+    def _gru(self, x_proj, state, layer: LayerWeights):
+        h = gru_cell(x_proj, state[0], layer.recurrent_kernel, layer.recurrent_bias)
         return h, [h]
 
-    def _lstm(self, x_proj, state, recurrent, recurrent_bias):
+    def _lstm(self, x_proj, state, layer: LayerWeights):
         h, c = state
         u = self.units
-        gates = x_proj + h @ recurrent  # (4 * units,) in Keras order i, f, c, o
+        gates = x_proj + h @ layer.recurrent_kernel  # (4 * units,) in Keras order i, f, c, o
         i, f, o = _sigmoid(gates[:u]), _sigmoid(gates[u:2 * u]), _sigmoid(gates[3 * u:])
         c = f * c + i * np.tanh(gates[2 * u:3 * u])
         h = o * np.tanh(c)
@@ -113,20 +129,20 @@ class NumpyLanguageModel:
     def _advance(self, token: int, state: list, want_output: bool) -> tuple[np.ndarray | None, list]:
         """One token through every layer: (the first dense layer's output if wanted, new state)."""
         new_state = []
-        x_proj = self.layers[0][0][token]
+        x_proj = self.layers[0].input_kernel[token]
         dense = None
         last = len(self.layers) - 1
-        for index, (_, recurrent, _, recurrent_bias) in enumerate(self.layers):
-            h, layer_state = self._cell(x_proj, state[index], recurrent, recurrent_bias)
+        for index, layer in enumerate(self.layers):
+            h, layer_state = self._cell(x_proj, state[index], layer)
             new_state.append(layer_state)
             if index < last:
-                both = h @ self.out_kernels[index]  # [next layer's input | this layer's dense slice]
+                both = h @ layer.output_kernel  # [next layer's input | this layer's dense slice]
                 x_proj = both[:-self.width]
-                x_proj += self.layers[index + 1][2]
+                x_proj += self.layers[index + 1].input_bias
                 if want_output:
                     dense = both[-self.width:] if dense is None else dense + both[-self.width:]
             elif want_output:
-                own = h @ self.out_kernels[index]
+                own = h @ layer.output_kernel
                 dense = own if dense is None else dense + own
         return dense, new_state
 
@@ -143,11 +159,22 @@ class NumpyLanguageModel:
         return dense, state
 
 
+@dataclass(frozen=True)
+class EncoderMemory:
+    """What the encoder read from one source, for every decoder step."""
+
+    values: np.ndarray  # (src, 2 · enc): the encoder's outputs, which attention averages
+    keys: np.ndarray  # (src, att): their attention keys
+    mask: np.ndarray  # (src,): False at padding
+    initial_state: np.ndarray  # (dec,): the decoder's first state
+
+
 class NumpySeq2Seq:
     """The seq2seq decoder's step in NumPy, batched over beams; the encoder runs once in Keras.
 
-    `encode(source_ids)` returns the encoder memory; `step(tokens (batch,), state, memory)`
-    returns (logits (batch, vocab), state (batch, dec), attention weights (batch, src)).
+    `encode(source_ids)` returns the `EncoderMemory`; `step(tokens (batch,), state, memory)`
+    returns (logits (batch, vocab), state (batch, dec), attention weights (batch, src));
+    `decoder(memory)` binds the step to one memory for the decoding loops.
     """
 
     def __init__(self, model):
@@ -164,20 +191,53 @@ class NumpySeq2Seq:
         self.projection_kernel = np.ascontiguousarray(model.projection.kernel, dtype=np.float32)
         self.projection_bias = np.asarray(model.projection.bias, dtype=np.float32)
 
-    def encode(self, source_ids) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(memory (src, 2·enc), keys (src, att), mask (src,), initial state (dec,)) of one source."""
+    def encode(self, source_ids) -> EncoderMemory:
+        """The encoder's reading of one source (a sequence of ids)."""
         source = np.asarray(source_ids, dtype=np.int32)[None, :]
-        memory, keys, mask, state = self.model.encode(source)
-        return (np.asarray(memory[0]), np.asarray(keys[0]), np.asarray(mask[0]), np.asarray(state[0]))
+        values, keys, mask, state = self.model.encode(source)
+        return EncoderMemory(np.asarray(values[0]), np.asarray(keys[0]), np.asarray(mask[0]), np.asarray(state[0]))
 
-    def step(self, tokens, state, memory):
-        memory_values, keys, mask, _ = memory
+    def step(self, tokens, state, memory: EncoderMemory):
         h = gru_cell(self.input_table[np.asarray(tokens)], state, self.recurrent, self.candidate_bias)
         query = h @ self.query_kernel + self.query_bias  # (batch, att)
-        scores = np.tanh(query[:, None, :] + keys[None]) @ self.score_vector  # (batch, src)
-        scores = np.where(mask[None, :], scores, -1e9)
+        scores = np.tanh(query[:, None, :] + memory.keys[None]) @ self.score_vector  # (batch, src)
+        scores = np.where(memory.mask[None, :], scores, -1e9)
         weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
         weights /= weights.sum(axis=-1, keepdims=True)
-        context = weights @ memory_values  # (batch, 2·enc)
+        context = weights @ memory.values  # (batch, 2·enc)
         features = np.tanh(np.concatenate([h, context], -1) @ self.combine_kernel + self.combine_bias)
         return features @ self.projection_kernel + self.projection_bias, h, weights
+
+    def decoder(self, memory: EncoderMemory) -> "DecoderStep":
+        """The decoder bound to `memory`: the step functions the decoding loops take."""
+        return DecoderStep(self, memory)
+
+
+class DecoderStep:
+    """A `NumpySeq2Seq` decoder bound to one source's `EncoderMemory`.
+
+    Beam search calls it as `step(tokens (batch,), state (batch, dec))` → (logits (batch, vocab),
+    state); `decoding.stream` calls `feed(tokens, state)` with a sequence of tokens for one reply
+    → (logits (vocab,), state).
+    """
+
+    def __init__(self, model: NumpySeq2Seq, memory: EncoderMemory):
+        self.model, self.memory = model, memory
+
+    def initial_state(self) -> np.ndarray:
+        """(1, dec): the state before the start token."""
+        return self.memory.initial_state[None, :]
+
+    def with_attention(self, tokens, state) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One token per row: (logits (batch, vocab), state (batch, dec), attention weights (batch, src))."""
+        return self.model.step(tokens, state, self.memory)
+
+    def __call__(self, tokens, state) -> tuple[np.ndarray, np.ndarray]:
+        logits, state, _ = self.with_attention(tokens, state)
+        return logits, state
+
+    def feed(self, tokens, state) -> tuple[np.ndarray, np.ndarray]:
+        """Feeds a sequence of tokens to one reply's state: (the last logits (vocab,), state)."""
+        for token in tokens:
+            logits, state = self(np.asarray([token]), state)
+        return logits[0], state

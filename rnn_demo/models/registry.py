@@ -109,4 +109,4 @@ def train_command(name: str) -> str:
     """The command that creates the checkpoint `name`: its spec's, or a guess for a custom name."""
     if name in _BY_NAME:
         return _BY_NAME[name].train_command
-    return f"{CLI} train ... --name {name}"
+    return f"{CLI} train <what> --name {name}"

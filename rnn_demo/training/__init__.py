@@ -1,1 +1,1 @@
-"""Training runs: language models on any text, the seq2seq trainer, callbacks."""
+"""Training: language models on any text, the one seq2seq trainer, callbacks, and one recipe per `train` target."""

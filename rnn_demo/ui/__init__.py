@@ -1,4 +1,4 @@
-"""The Gradio page: one module per tab, assembled by `page`."""
+"""The Gradio page: `page` assembles it from the shared parts here and one module per tab in `tabs/`."""
 from .page import build_demo, launch_options
 
 __all__ = ["build_demo", "launch_options"]

