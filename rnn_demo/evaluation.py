@@ -90,11 +90,11 @@ def seq2seq_loss(model, dataset) -> float:
     return total / max(count, 1.0)
 
 
-def chatbot_metrics(fast, tokenizer: Tokenizer, config, *, max_questions: int | None = None) -> dict:
+def chatbot_metrics(numpy_model, tokenizer: Tokenizer, config, *, max_questions: int | None = None) -> dict:
     """Held-out answer accuracy on capital phrasings and on small talk, distinct replies (greedy).
 
     Args:
-        fast: a `NumpySeq2Seq`.
+        numpy_model: a `NumpySeq2Seq`.
         tokenizer: the shared tokenizer.
         config: the model's `Seq2SeqConfig`.
         max_questions: evaluate only this many questions of each kind (quick runs).
@@ -105,7 +105,7 @@ def chatbot_metrics(fast, tokenizer: Tokenizer, config, *, max_questions: int | 
     from .config import PERSONA_MODERN, PERSONA_SHAKESPEARE
 
     def reply(message: str, persona: str = PERSONA_MODERN) -> str:
-        return greedy_reply(fast, tokenizer, config, persona, [message])
+        return greedy_reply(numpy_model, tokenizer, config, persona, [message])
 
     questions = dialogues.heldout_capital_questions()[:max_questions]
     correct = sum(dialogues.capital_answer_is_correct(reply(question), fact) for question, fact in questions)
@@ -132,11 +132,11 @@ def chatbot_metrics(fast, tokenizer: Tokenizer, config, *, max_questions: int | 
     }
 
 
-def greedy_reply(fast, tokenizer: Tokenizer, config, persona_tag: str, context) -> str:
+def greedy_reply(numpy_model, tokenizer: Tokenizer, config, persona_tag: str, context) -> str:
     """The greedy reply of a seq2seq model to `context` (a list of turns).
 
     Args:
-        fast: a `NumpySeq2Seq`.
+        numpy_model: a `NumpySeq2Seq`.
         tokenizer: the shared tokenizer.
         config: the model's `Seq2SeqConfig`.
         persona_tag: the persona symbol the reply is asked in, e.g. `PERSONA_MODERN`.
@@ -150,7 +150,7 @@ def greedy_reply(fast, tokenizer: Tokenizer, config, persona_tag: str, context) 
 
     source, _ = seq2seq_example(tokenizer, persona_tag, context, None, max_source_tokens=config.max_source_tokens,
                                 max_target_tokens=config.max_target_tokens)
-    hypotheses, _ = seq2seq_beam_search(fast, source, start_id=BOS_ID, end_id=EOS_ID, beam_width=1,
+    hypotheses, _ = seq2seq_beam_search(numpy_model, source, start_id=BOS_ID, end_id=EOS_ID, beam_width=1,
                                         max_new_tokens=config.max_target_tokens, deadline_s=DECODING_DEADLINE_S)
     return tokenizer.decode(hypotheses[0].tokens) if hypotheses else ""
 
@@ -160,12 +160,12 @@ FILL_EVAL_BEAM = 8
 FILL_EVAL_TOP_K = 5  # fillers ranked per gap: top-1 and top-5 accuracy are read from them
 
 
-def rank_fillers(fast, tokenizer: Tokenizer, config, left: str, right: str, *, top_k: int,
+def rank_fillers(numpy_model, tokenizer: Tokenizer, config, left: str, right: str, *, top_k: int,
                  beam_width: int = FILL_EVAL_BEAM, index=None) -> list[str]:
     """The top-k fillers of one gap as the app ranks them.
 
     Args:
-        fast: the fill model's `NumpySeq2Seq`.
+        numpy_model: the fill model's `NumpySeq2Seq`.
         tokenizer: the shared tokenizer.
         config: the fill model's `Seq2SeqConfig`.
         left, right: the sentence before and after the gap.
@@ -179,7 +179,7 @@ def rank_fillers(fast, tokenizer: Tokenizer, config, left: str, right: str, *, t
     from .serving import rank_fill
 
     quotations = index.find(left, right)[:top_k] if index is not None else []
-    ranking = rank_fill(fast, tokenizer, config, left, right, beam_width=beam_width, deadline_s=DECODING_DEADLINE_S,
+    ranking = rank_fill(numpy_model, tokenizer, config, left, right, beam_width=beam_width, deadline_s=DECODING_DEADLINE_S,
                         quotations=quotations)
     return [text for text, _ in top_normalised(ranking.probabilities, top_k)[0]]
 
@@ -228,11 +228,11 @@ def _scores_by_source(rankers: dict, per_source: int) -> dict:
     return results
 
 
-def fill_metrics(fast, tokenizer: Tokenizer, config, *, per_source: int | None = None, index=None) -> dict:
+def fill_metrics(numpy_model, tokenizer: Tokenizer, config, *, per_source: int | None = None, index=None) -> dict:
     """Top-1 and top-5 accuracy on held-out gaps, beside a most-frequent-filler baseline on the same gaps.
 
     Args:
-        fast: the fill model's `NumpySeq2Seq`.
+        numpy_model: the fill model's `NumpySeq2Seq`.
         tokenizer: the shared tokenizer.
         config: the fill model's `Seq2SeqConfig`.
         per_source: held-out gaps scored per source (default `FILL_EVAL_PER_SOURCE`).
@@ -245,10 +245,10 @@ def fill_metrics(fast, tokenizer: Tokenizer, config, *, per_source: int | None =
 
     per_source = per_source or FILL_EVAL_PER_SOURCE
     baseline = fill_sentences.most_frequent_filler_baseline(fill_sentences.examples("train"))
-    rankers = {"model": lambda left, right: rank_fillers(fast, tokenizer, config, left, right, top_k=FILL_EVAL_TOP_K),
+    rankers = {"model": lambda left, right: rank_fillers(numpy_model, tokenizer, config, left, right, top_k=FILL_EVAL_TOP_K),
                "baseline": baseline}
     if index is not None:
-        rankers["model_with_memory"] = lambda left, right: rank_fillers(fast, tokenizer, config, left, right,
+        rankers["model_with_memory"] = lambda left, right: rank_fillers(numpy_model, tokenizer, config, left, right,
                                                                         top_k=FILL_EVAL_TOP_K, index=index)
     results = _scores_by_source(rankers, per_source)
 

@@ -21,11 +21,11 @@ def final(engine, **kwargs):
 
 def test_numpy_decoder_matches_keras(engine):
     loaded = engine.model("chatbot")
-    model, fast = loaded.checkpoint.model, loaded.fast
+    model, numpy_model = loaded.checkpoint.model, loaded.numpy_model
     source, target_in = np.array([[7, 400, 401, 5, 402]]), np.array([[2, 300, 301, 302]])
     memory, keys, mask, state = model.encode(source)
     logits, _, weights = model.decode(target_in, state, memory, keys, mask)
-    decoder = fast.decoder(fast.encode(source[0]))
+    decoder = numpy_model.decoder(numpy_model.encode(source[0]))
     fast_state = decoder.initial_state()
     for position, token in enumerate(target_in[0]):
         fast_logits, fast_state, fast_weights = decoder.with_attention(np.array([token]), fast_state)

@@ -37,12 +37,12 @@ def _model(cell: str, rank: int, layers: int, vocab: int, half: bool):
                      "gru-float16-3-layers", "lstm-float32-odd-vocab", "lstm-float16", "lstm-float16-1-layer"])
 def pair(request):
     model = _model(*request.param)
-    fast = NumpyLanguageModel(model)
-    return model, fast, compiled_rnn.CompiledSampler(fast), request.param[4]
+    numpy_model = NumpyLanguageModel(model)
+    return model, numpy_model, compiled_rnn.CompiledSampler(numpy_model), request.param[4]
 
 
-def _start(fast, prompt=(1, 7, 42)):
-    return fast.step(list(prompt), fast.initial_state())
+def _start(numpy_model, prompt=(1, 7, 42)):
+    return numpy_model.step(list(prompt), numpy_model.initial_state())
 
 
 def test_reads_half_precision_only_when_every_matrix_is_exactly_half(pair):
@@ -53,8 +53,8 @@ def test_reads_half_precision_only_when_every_matrix_is_exactly_half(pair):
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_greedy_tokens_and_logits_match_keras(pair, threads):
-    model, fast, sampler, _ = pair
-    logits, state = _start(fast)
+    model, numpy_model, sampler, _ = pair
+    logits, state = _start(numpy_model)
     tokens, after, new_state = sampler.sample(logits, state, 20, None, 0.0, threads=threads)
     reference_logits, reference_state = model.step([1, 7, 42], model.initial_state())
     for index, token in enumerate(tokens.tolist()):
@@ -67,8 +67,8 @@ def test_greedy_tokens_and_logits_match_keras(pair, threads):
 
 
 def test_one_core_or_two_give_identical_numbers(pair):
-    _, fast, sampler, _ = pair
-    logits, state = _start(fast)
+    _, numpy_model, sampler, _ = pair
+    logits, state = _start(numpy_model)
     uniforms = np.random.default_rng(3).random(40)
     one = sampler.sample(logits, state, 40, uniforms, 0.9, threads=1)
     two = sampler.sample(logits, state, 40, uniforms, 0.9, threads=2)
@@ -79,8 +79,8 @@ def test_one_core_or_two_give_identical_numbers(pair):
 def test_draws_are_the_inverse_cdf_of_the_softmax(pair):
     """Each token is the first whose cumulative softmax probability exceeds its uniform number
     (as `Sampler` draws); draws within float32 rounding of a boundary are not judged."""
-    _, fast, sampler, _ = pair
-    logits, state = _start(fast)
+    _, numpy_model, sampler, _ = pair
+    logits, state = _start(numpy_model)
     temperature = 0.7
     uniforms = np.random.default_rng(5).random(60)
     tokens, after, _ = sampler.sample(logits, state, 60, uniforms, temperature)
@@ -100,10 +100,10 @@ def test_draws_are_the_inverse_cdf_of_the_softmax(pair):
 
 def test_the_state_carries_over_to_the_numpy_step(pair):
     """The sampler's state is the NumPy step's: feeding the drawn tokens there gives the same logits."""
-    _, fast, sampler, _ = pair
-    logits, state = _start(fast)
+    _, numpy_model, sampler, _ = pair
+    logits, state = _start(numpy_model)
     tokens, after, new_state = sampler.sample(logits, state, 5, np.full(5, 0.5), 1.0)
-    continued, continued_state = fast.step(tokens.tolist(), state)
+    continued, continued_state = numpy_model.step(tokens.tolist(), state)
     np.testing.assert_allclose(continued, after[-1], atol=1e-4)
     for layer, numpy_layer in zip(new_state, continued_state):
         for part, numpy_part in zip(layer, numpy_layer, strict=True):
@@ -175,12 +175,12 @@ def test_one_request_alone_gets_both_cores(quick_assets):
 def test_precompile_compiles_what_a_rounded_model_runs(pair):
     """`precompile` (run in another process at start-up) must fill the cache with the very
     specialisation that a model trained with --round-matrices float16 calls."""
-    _, fast, sampler, half = pair
+    _, numpy_model, sampler, half = pair
     if not half:
         pytest.skip("full float32 weights are compiled on first use")
     compiled_rnn.precompile()
     compiled = set(compiled_rnn._sample_block.signatures)
-    logits, state = _start(fast)
+    logits, state = _start(numpy_model)
     sampler.sample(logits, state, 3, np.full(3, 0.5), 0.8, threads=2)
     assert set(compiled_rnn._sample_block.signatures) == compiled
 

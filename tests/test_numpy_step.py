@@ -1,4 +1,4 @@
-"""The fast NumPy step equals the Keras reference: logits within 1e-4, same greedy tokens."""
+"""The NumPy step equals the Keras reference: logits within 1e-4, same greedy tokens."""
 import numpy as np
 import pytest
 
@@ -27,10 +27,10 @@ def models(request):
 
 
 def test_logits_match_keras(models):
-    model, fast = models
+    model, numpy_model = models
     tokens = [5, 17, 2, 299, 0, 42]
     reference, reference_state = model.step(tokens, model.initial_state())
-    logits, state = fast.step(tokens, fast.initial_state())
+    logits, state = numpy_model.step(tokens, numpy_model.initial_state())
     np.testing.assert_allclose(logits, reference, atol=1e-4)
     for layer, reference_layer in zip(state, reference_state):
         for part, reference_part in zip(layer, reference_layer):
@@ -38,14 +38,14 @@ def test_logits_match_keras(models):
 
 
 def test_greedy_tokens_match_keras(models):
-    model, fast = models
+    model, numpy_model = models
     greedy = Sampler(SamplingSettings(temperature=0))
 
     def run(step, state):
         return [event.token for event in stream(step, state, [1, 7], choose=greedy,
                                                 max_new_tokens=25, deadline_s=60)]
 
-    assert run(fast.step, fast.initial_state()) == run(model.step, model.initial_state())
+    assert run(numpy_model.step, numpy_model.initial_state()) == run(model.step, model.initial_state())
 
 
 @pytest.mark.parametrize("rank", [80, 12])

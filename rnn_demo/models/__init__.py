@@ -1,1 +1,1 @@
-"""Model families: Keras models (the reference) and their fast NumPy steps."""
+"""Model families: Keras models (the reference), their NumPy and compiled steps that serve, and the registry."""

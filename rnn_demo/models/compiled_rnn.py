@@ -242,17 +242,17 @@ class CompiledSampler:
     after each token, new state); the state is the NumPy step's, so the two can take turns.
     """
 
-    def __init__(self, fast):
-        config = fast.config
+    def __init__(self, numpy_model):
+        config = numpy_model.config
         if not supports(config):
             raise ValueError("the compiled sampler needs Numba, and a GRU or LSTM with an even number of units")
         units, layers = config.units, config.num_layers
         self.lstm = config.cell == "lstm"
         self.vocab = config.vocab_size
-        self.table = _halves_of_gates(fast.layers[0].input_kernel, units)
+        self.table = _halves_of_gates(numpy_model.layers[0].input_kernel, units)
         self.recurrent = np.stack([_halves_of_gates(layer.recurrent_kernel, units)
-                                   for layer in fast.layers])  # (layers, 2, units, 3h)
-        later = fast.layers[1:]
+                                   for layer in numpy_model.layers])  # (layers, 2, units, 3h)
+        later = numpy_model.layers[1:]
         if later:
             self.kernels = np.stack([_halves_of_gates(layer.input_kernel, units) for layer in later])
             self.input_biases = np.stack([_halves_of_gates(layer.input_bias, units) for layer in later])
@@ -266,11 +266,11 @@ class CompiledSampler:
         else:
             self.candidate_biases = np.ascontiguousarray(np.stack([
                 np.stack([layer.recurrent_bias[part * half:(part + 1) * half] for part in range(HALVES)])
-                for layer in fast.layers]))
-        own = [layer.dense_kernel for layer in fast.layers]  # each layer's rows of the first dense layer
-        if fast.projection_kernel is not None:  # bottleneck: (layers, units, rank), then (rank, vocab)
+                for layer in numpy_model.layers]))
+        own = [layer.dense_kernel for layer in numpy_model.layers]  # each layer's rows of the first dense layer
+        if numpy_model.projection_kernel is not None:  # bottleneck: (layers, units, rank), then (rank, vocab)
             self.dense = np.ascontiguousarray(np.stack(own), dtype=np.float32)
-            projection = fast.projection_kernel
+            projection = numpy_model.projection_kernel
         else:
             self.dense = np.zeros((layers, units, 0), np.float32)
             projection = np.concatenate(own, axis=0)  # (layers × units, vocab)
@@ -286,7 +286,7 @@ class CompiledSampler:
             for name in matrices:
                 setattr(self, name, getattr(self, name).astype(np.float16).view(np.uint16))
         bias = np.zeros(width * HALVES, np.float32)
-        bias[:self.vocab] = fast.projection_bias
+        bias[:self.vocab] = numpy_model.projection_bias
         self.projection_bias = bias.reshape(HALVES, width)
         self.padded_vocab = width * HALVES
 

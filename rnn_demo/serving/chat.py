@@ -45,16 +45,16 @@ def reply(loaded, tokenizer: Tokenizer, request: ChatRequest, *, deadline_s: flo
         request: a checked request (`requests.check_chat`).
         deadline_s: wall-clock seconds after which the reply is cut.
     """
-    fast, config = loaded.fast, loaded.checkpoint.model_config
+    numpy_model, config = loaded.numpy_model, loaded.checkpoint.model_config
     turns = chat_turns(request)
     source, _ = seq2seq_example(tokenizer, PERSONAS[request.persona], turns, None,
                                 max_source_tokens=config.max_source_tokens,
                                 max_target_tokens=config.max_target_tokens)
     max_tokens = config.max_target_tokens
     if request.decoding == "beam":
-        decoded = _beam(fast, tokenizer, source, request, max_tokens=max_tokens, deadline_s=deadline_s)
+        decoded = _beam(numpy_model, tokenizer, source, request, max_tokens=max_tokens, deadline_s=deadline_s)
     else:
-        decoded = yield from _streamed(fast, tokenizer, source, request, max_tokens=max_tokens,
+        decoded = yield from _streamed(numpy_model, tokenizer, source, request, max_tokens=max_tokens,
                                        deadline_s=deadline_s)
     tokens = decoded.tokens
     notes = [_context_note(tokenizer, turns, config.max_source_tokens),
@@ -63,7 +63,7 @@ def reply(loaded, tokenizer: Tokenizer, request: ChatRequest, *, deadline_s: flo
         text=tokenizer.decode(tokens), done=True,
         source_pieces=[readable_piece(tokenizer.piece(i)) for i in source],
         reply_pieces=[readable_piece(tokenizer.piece(i)) for i in tokens],
-        attention=attention_map(fast, decoded.memory, BOS_ID, tokens), candidates=decoded.candidates,
+        attention=attention_map(numpy_model, decoded.memory, BOS_ID, tokens), candidates=decoded.candidates,
         notes=[note for note in notes if note])
 
 
@@ -74,11 +74,11 @@ def chat_turns(request: ChatRequest) -> list[str]:
     return [turn for turn in turns if turn.strip()] + [request.message]
 
 
-def _beam(fast, tokenizer: Tokenizer, source: list[int], request: ChatRequest, *, max_tokens: int,
+def _beam(numpy_model, tokenizer: Tokenizer, source: list[int], request: ChatRequest, *, max_tokens: int,
           deadline_s: float) -> _Decoded:
     """The beam search's best reply and its n-best list."""
     hypotheses, memory = seq2seq_beam_search(
-        fast, source, start_id=BOS_ID, end_id=EOS_ID, beam_width=request.beam_width,
+        numpy_model, source, start_id=BOS_ID, end_id=EOS_ID, beam_width=request.beam_width,
         max_new_tokens=max_tokens, deadline_s=deadline_s, length_penalty=request.length_penalty)
     tokens = hypotheses[0].tokens if hypotheses else []
     if hypotheses and hypotheses[0].finished:
@@ -89,11 +89,11 @@ def _beam(fast, tokenizer: Tokenizer, source: list[int], request: ChatRequest, *
     return _Decoded(tokens, memory, candidates, reason)
 
 
-def _streamed(fast, tokenizer: Tokenizer, source: list[int], request: ChatRequest, *, max_tokens: int,
+def _streamed(numpy_model, tokenizer: Tokenizer, source: list[int], request: ChatRequest, *, max_tokens: int,
               deadline_s: float):
     """Greedy or sampled decoding: yields the growing reply, then returns the whole `_Decoded`."""
-    memory = fast.encode(source)
-    decoder = fast.decoder(memory)
+    memory = numpy_model.encode(source)
+    decoder = numpy_model.decoder(memory)
     settings = SamplingSettings(request.temperature if request.decoding == "sample" else 0.0,
                                 request.top_k, request.top_p)
     tokens, stop = [], StopReason()

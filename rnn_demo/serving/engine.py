@@ -35,12 +35,12 @@ class LoadedModel:
     """One registry model as the engine serves it."""
 
     checkpoint: checkpoints.Checkpoint
-    fast: object  # NumpyLanguageModel or NumpySeq2Seq: the NumPy step that serves
+    numpy_model: object  # NumpyLanguageModel or NumpySeq2Seq: the NumPy step that serves
     sampler: object | None = None  # a language model's CompiledSampler, where Numba runs
 
     @property
     def model(self):
-        """The Keras model (the reference; the serving path is `fast`)."""
+        """The Keras model (the reference; the serving path is `numpy_model`)."""
         return self.checkpoint.model
 
 
@@ -89,7 +89,7 @@ class Engine:
             return self._tokenizer
 
     def _load(self, name: str) -> LoadedModel:
-        """A checkpoint and its fast NumPy step, loaded once (CheckpointError if unusable).
+        """A checkpoint and its NumPy model, loaded once (CheckpointError if unusable).
 
         A failure is remembered for `status` (so the page can say what is wrong) but not cached:
         the next request tries again, so a repaired checkpoint works without a restart.
@@ -223,19 +223,19 @@ def _serving_model(directory: Path, tokenizer: Tokenizer) -> LoadedModel:
     checkpoint = checkpoints.load_checkpoint(directory, tokenizer, family=registry.spec(directory.name).family)
     if checkpoint.meta["family"] != "language_model":
         return LoadedModel(checkpoint, NumpySeq2Seq(checkpoint.model))
-    fast = NumpyLanguageModel(checkpoint.model)
-    return LoadedModel(checkpoint, fast, _compiled_sampler(fast, directory.name))
+    numpy_model = NumpyLanguageModel(checkpoint.model)
+    return LoadedModel(checkpoint, numpy_model, _compiled_sampler(numpy_model, directory.name))
 
 
-def _compiled_sampler(fast, name: str):
+def _compiled_sampler(numpy_model, name: str):
     """A language model's compiled sampler, compiled now (or read from Numba's cache), or None (the NumPy step
     serves)."""
     from ..models import compiled_rnn
 
-    if not compiled_rnn.supports(fast.config):
+    if not compiled_rnn.supports(numpy_model.config):
         return None
     try:
-        sampler = compiled_rnn.CompiledSampler(fast)
+        sampler = compiled_rnn.CompiledSampler(numpy_model)
         sampler.warm_up()
     except Exception as error:  # Numba's errors have no common base we could name; the NumPy step still works
         log.warning("%s: the NumPy step serves; the compiled sampler failed: %s", name, error)

@@ -65,7 +65,7 @@ def fillers(loaded, tokenizer: Tokenizer, request: FillRequest, left: str, right
         quotations: spans the memory of the plays found for this gap (`Engine.quotations`).
     """
     top_k = request.top_k
-    ranking = rank_fill(loaded.fast, tokenizer, loaded.checkpoint.model_config, left, right,
+    ranking = rank_fill(loaded.numpy_model, tokenizer, loaded.checkpoint.model_config, left, right,
                         beam_width=max(FILL_BEAM_MIN, top_k), deadline_s=deadline_s, quotations=quotations)
     notes = [f"The sentence is {ranking.tokens} tokens long and the model reads only the {ranking.read} around "
              f"the gap: its ends were left out."] if ranking.tokens > ranking.read else []
@@ -77,12 +77,12 @@ def fillers(loaded, tokenizer: Tokenizer, request: FillRequest, left: str, right
                       {text: p for text, p in ranking.model_only.items() if text in shown}, ranking.matched_words)
 
 
-def rank_fill(fast, tokenizer: Tokenizer, config, left: str, right: str, *, beam_width: int, deadline_s: float,
+def rank_fill(numpy_model, tokenizer: Tokenizer, config, left: str, right: str, *, beam_width: int, deadline_s: float,
               quotations=()) -> FillRanking:
     """The gap filler's beam search, hypotheses merged by surface text, mixed with `quotations`.
 
     Args:
-        fast: the gap filler's `NumpySeq2Seq`.
+        numpy_model: the gap filler's `NumpySeq2Seq`.
         tokenizer: the shared tokenizer.
         config: the gap filler's `Seq2SeqConfig` (how much it reads and writes).
         left, right: the sentence before and after the gap.
@@ -94,7 +94,7 @@ def rank_fill(fast, tokenizer: Tokenizer, config, left: str, right: str, *, beam
     """
     left_ids, right_ids, prefix = fill_side_ids(tokenizer, left, right)
     source = fill_source(tokenizer, left_ids, right_ids, max_source_tokens=config.max_source_tokens)
-    hypotheses, memory = seq2seq_beam_search(fast, source, start_id=BOS_ID, end_id=EOS_ID, beam_width=beam_width,
+    hypotheses, memory = seq2seq_beam_search(numpy_model, source, start_id=BOS_ID, end_id=EOS_ID, beam_width=beam_width,
                                              max_new_tokens=config.max_target_tokens, deadline_s=deadline_s,
                                              length_penalty=FILL_LENGTH_PENALTY)
     probabilities = merged_probabilities((tokenizer.decode(h.tokens), h.log_prob) for h in hypotheses if h.finished)
@@ -106,7 +106,7 @@ def rank_fill(fast, tokenizer: Tokenizer, config, left: str, right: str, *, beam
 
     def model_probability(text: str) -> float:  # teacher-forced, for quoted words the beam did not find
         target = tokenizer.encode(prefix + text)[:config.max_target_tokens - 1] + [EOS_ID]
-        scored[text] = math.exp(teacher_forced(fast, memory, BOS_ID, target)[0].sum())
+        scored[text] = math.exp(teacher_forced(numpy_model, memory, BOS_ID, target)[0].sum())
         return scored[text]
 
     ranking.probabilities, found = quotes.mix_quotations(probabilities, quotations, model_probability)

@@ -48,7 +48,7 @@ def stream(loaded, tokenizer: Tokenizer, request: GenerationRequest, *, deadline
                                        request.repetition_penalty), seed=request.seed)
     prompt_ids = [BOS_ID] + tokenizer.encode(request.prompt)
     # Tokens are drawn by the compiled sampler where it applies, else one NumPy step at a time.
-    events = decoding.stream(loaded.fast.step, loaded.fast.initial_state(), prompt_ids, choose=sampler,
+    events = decoding.stream(loaded.numpy_model.step, loaded.numpy_model.initial_state(), prompt_ids, choose=sampler,
                              max_new_tokens=request.max_tokens, deadline_s=deadline_s, stop=stop,
                              draw_block=_draw_block(loaded.sampler, sampler, threads))
     yield from _texts(events, tokenizer, request.prompt)

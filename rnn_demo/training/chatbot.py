@@ -79,16 +79,16 @@ def capital_probe(tokenizer: Tokenizer, model_config, questions: int = PROBE_QUE
     """Greedy answer accuracy on `questions` held-out capital questions, spread over the countries."""
     chosen = seq2seq.sample(dialogues.heldout_capital_questions(), questions, seed=0)  # every phrasing
 
-    def measure(fast) -> float:
+    def measure(numpy_model) -> float:
         return sum(dialogues.capital_answer_is_correct(
-            evaluation.greedy_reply(fast, tokenizer, model_config, PERSONA_MODERN, [question]), fact)
+            evaluation.greedy_reply(numpy_model, tokenizer, model_config, PERSONA_MODERN, [question]), fact)
             for question, fact in chosen) / max(len(chosen), 1)
     return seq2seq.numpy_probe("capital_probe", measure)
 
 
-def metrics(fast, tokenizer: Tokenizer, model_config, *, quick: bool) -> dict:
+def metrics(numpy_model, tokenizer: Tokenizer, model_config, *, quick: bool) -> dict:
     """`evaluation.chatbot_metrics` of the trained model (a few questions of each kind in a quick run)."""
-    return evaluation.chatbot_metrics(fast, tokenizer, model_config,
+    return evaluation.chatbot_metrics(numpy_model, tokenizer, model_config,
                                       max_questions=QUICK_METRIC_QUESTIONS if quick else None)
 
 
@@ -102,7 +102,7 @@ def data(quick: bool) -> dict:
 def evaluate(engine, *, model: str, text=None) -> dict:
     """`evaluation.chatbot_metrics` of the served chatbot (`model` and `text` are the language models' options)."""
     loaded = engine.model(registry.CHAT_MODEL)
-    return evaluation.chatbot_metrics(loaded.fast, engine.tokenizer, loaded.checkpoint.model_config)
+    return evaluation.chatbot_metrics(loaded.numpy_model, engine.tokenizer, loaded.checkpoint.model_config)
 
 
 TASK = Seq2SeqTask(pairs=pairs, probe=capital_probe, metrics=metrics, data=data)

@@ -73,16 +73,16 @@ def capital_gap_probe(tokenizer: Tokenizer, model_config, gaps: int = PROBE_QUES
                 if example.template.startswith(CAPITAL_TEMPLATES)]
     chosen = seq2seq.sample(capitals, gaps, seed=0)
 
-    def measure(fast) -> float:
-        return sum(evaluation.rank_fillers(fast, tokenizer, model_config, example.left, example.right, top_k=1,
+    def measure(numpy_model) -> float:
+        return sum(evaluation.rank_fillers(numpy_model, tokenizer, model_config, example.left, example.right, top_k=1,
                                            beam_width=PROBE_BEAM)[:1] == [example.answer]
                    for example in chosen) / max(len(chosen), 1)
     return seq2seq.numpy_probe("capital_gap_probe", measure)
 
 
-def metrics(fast, tokenizer: Tokenizer, model_config, *, quick: bool) -> dict:
+def metrics(numpy_model, tokenizer: Tokenizer, model_config, *, quick: bool) -> dict:
     """`evaluation.fill_metrics` of the trained model (a few gaps of each source in a quick run)."""
-    return evaluation.fill_metrics(fast, tokenizer, model_config, per_source=QUICK_METRIC_QUESTIONS if quick else None)
+    return evaluation.fill_metrics(numpy_model, tokenizer, model_config, per_source=QUICK_METRIC_QUESTIONS if quick else None)
 
 
 def data(quick: bool) -> dict:
@@ -97,7 +97,7 @@ def evaluate(engine, *, model: str, text=None) -> dict:
     from ..data.quotes import training_index
 
     loaded = engine.model(registry.FILL_MODEL)
-    return evaluation.fill_metrics(loaded.fast, engine.tokenizer, loaded.checkpoint.model_config,
+    return evaluation.fill_metrics(loaded.numpy_model, engine.tokenizer, loaded.checkpoint.model_config,
                                    index=training_index())
 
 

@@ -47,7 +47,7 @@ def effective_projection(model) -> np.ndarray:
 def round_matrices(model, precision: str) -> int:
     """Rounds every weight matrix of a language model but its embedding to the nearest `precision`
     value, kept in float32; returns the number of weights rounded. The embedding is left alone:
-    the fast paths read one row of it per token, already multiplied into a float32 table."""
+    the serving steps read one row of it per token, already multiplied into a float32 table."""
     if precision not in ROUNDINGS:
         raise ValueError(f"--round-matrices must be one of {sorted(ROUNDINGS)} or empty, not {precision!r}")
     kind = ROUNDINGS[precision]
