@@ -92,17 +92,25 @@ def _add_evaluate(sub) -> None:
     evaluate.add_argument("--json", action="store_true")
 
 
+SAMPLING_FLAGS = {"temperature": float, "top_k": int, "top_p": float, "repetition_penalty": float, "seed": int}
+
+
+def _add_sampling_flags(parser, request_class) -> None:
+    """`--temperature`, `--top-k`, `--top-p`, `--repetition-penalty`, `--seed`: those of the fields
+    `request_class` has, defaulting to its own defaults."""
+    fields_of_request = {field.name for field in fields(request_class)}
+    for name, kind in SAMPLING_FLAGS.items():
+        if name in fields_of_request:
+            parser.add_argument("--" + name.replace("_", "-"), type=kind, default=getattr(request_class, name))
+
+
 def _add_generate(sub) -> None:
     from .serving import GenerationRequest
 
     generate = sub.add_parser("generate", help="continue a prompt in Shakespeare's style")
     generate.add_argument("--prompt", required=True)
     generate.add_argument("--max-tokens", type=int, default=GenerationRequest.max_tokens)
-    generate.add_argument("--temperature", type=float, default=GenerationRequest.temperature)
-    generate.add_argument("--top-k", type=int, default=GenerationRequest.top_k)
-    generate.add_argument("--top-p", type=float, default=GenerationRequest.top_p)
-    generate.add_argument("--repetition-penalty", type=float, default=GenerationRequest.repetition_penalty)
-    generate.add_argument("--seed", type=int, default=GenerationRequest.seed)
+    _add_sampling_flags(generate, GenerationRequest)
     generate.add_argument("--model", default=GenerationRequest.model)
     generate.add_argument("--assets", type=Path, default=ASSETS)
     generate.add_argument("--json", action="store_true")
@@ -118,10 +126,7 @@ def _add_chat(sub) -> None:
     chat.add_argument("--decoding", default=ChatRequest.decoding, help=_alternatives(DECODINGS))
     chat.add_argument("--beam-width", type=int, default=ChatRequest.beam_width)
     chat.add_argument("--length-penalty", type=float, default=ChatRequest.length_penalty)
-    chat.add_argument("--temperature", type=float, default=ChatRequest.temperature)
-    chat.add_argument("--top-k", type=int, default=ChatRequest.top_k)
-    chat.add_argument("--top-p", type=float, default=ChatRequest.top_p)
-    chat.add_argument("--seed", type=int, default=ChatRequest.seed)
+    _add_sampling_flags(chat, ChatRequest)
     chat.add_argument("--assets", type=Path, default=ASSETS)
     chat.add_argument("--json", action="store_true")
 
