@@ -54,3 +54,23 @@ def test_family_builders_make_the_model_of_a_config():
     family = registry.FAMILIES["language_model"]
     model = family.build(family.config_class(vocab_size=50, embedding_dim=8, units=8, num_layers=1))
     assert model.count_params() > 0
+
+
+def test_a_new_model_is_one_registry_entry(assets_copy, monkeypatch):
+    """A model the registry lists is trained by the command line, loaded and served by the engine,
+    and generated from by the command line, with no other list to edit."""
+    from rnn_demo.__main__ import main
+    from rnn_demo.serving import Engine, GenerationRequest
+
+    tiny = registry.ModelSpec("shakespeare-tiny", "language_model", "Tiny GRU", "shakespeare", "shakespeare",
+                              "shakespeare", ("--cell", "gru", "--name", "shakespeare-tiny"))
+    monkeypatch.setattr(registry, "MODELS", (*registry.MODELS, tiny))
+    monkeypatch.setattr(registry, "_BY_NAME", {**registry._BY_NAME, tiny.name: tiny})
+    assert main(["train", "shakespeare", "--quick", *tiny.flags, "--out", str(assets_copy)]) == 0
+
+    engine = Engine(assets_copy)
+    assert engine.load_all()[tiny.name] == "ready"
+    result = engine.generate(GenerationRequest("ROMEO:\n", model=tiny.name, max_tokens=5, temperature=0))
+    assert result.tokens == 5
+    assert main(["generate", "--prompt", "ROMEO:", "--model", tiny.name, "--max-tokens", "3",
+                 "--assets", str(assets_copy)]) == 0
