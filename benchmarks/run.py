@@ -4,9 +4,12 @@ Sections (pick some with `--only`, shrink all with `--quick` for a smoke run):
 
 - startup: `python app.py` spawned on a free port — page served, first answer, resident memory;
 - load: many users at once against that same app (gradio_client, one client per thread);
+- fairness: against that same app, a light visitor's latency while heavy visitors stream without pause;
 - generation: batch-1 tokens/s of the served fast path vs a TensorFlow-tutorial-style loop, first token;
 - latency: chat reply (beam 4) and fill the blank (top 5), p50 over held-out inputs;
-- training: the project's training pipeline vs the tutorial's, on the same model and data.
+- training: the project's training pipeline vs the tutorial's, on the same model and data;
+- soak: its own `python app.py` under 10,000 valid and refused REST calls and 1,000 idle connections —
+  memory and temp folder growth, a normal request's p50 during it vs idle.
 
 The table goes to stdout, progress to stderr; `--json FILE` also writes the rows as data.
 """
@@ -29,8 +32,8 @@ from benchmarks.report import Machine, Row, markdown, write_json  # noqa: E402
 from rnn_demo.models import registry  # noqa: E402
 
 ASSETS = REPO / "assets"
-SECTIONS = ("startup", "load", "generation", "latency", "training")
-APP_SECTIONS = {"startup", "load"}
+SECTIONS = ("startup", "load", "fairness", "generation", "latency", "training", "soak")
+APP_SECTIONS = {"startup", "load", "fairness"}
 ENGINE_SECTIONS = {"generation", "latency"}
 log = logging.getLogger("benchmarks")
 
@@ -47,6 +50,11 @@ class Settings:
     user_tokens: int = 100  # tokens each user's /generate asks for
     startup_timeout_s: float = 120.0
     request_timeout_s: float = 120.0  # a load request still unanswered after this is "hung"
+    fairness_heavy: int = 20  # heavy visitors, each streaming fairness_heavy_tokens again and again
+    fairness_heavy_tokens: int = 1_000
+    fairness_light_requests: int = 10  # the light visitor's 50-token requests timed under that load
+    soak_calls: int = 10_000  # REST calls, valid and refused, of the soak
+    soak_idle: int = 1_000  # idle connections held open during the soak
     train_warmup: int = 3  # steps before timing (tracing, first batches)
     train_steps: int = 20  # steps timed
     train_repeats: int = 2  # alternating runs of each pipeline (median)
@@ -55,12 +63,13 @@ class Settings:
 
 
 QUICK = dict(tokens=50, repeats=1, latency_inputs=3, users=4, user_tokens=20, train_warmup=2, train_steps=5,
-             train_repeats=1, train_batch_size=8, train_seq_len=32)
+             train_repeats=1, train_batch_size=8, train_seq_len=32,
+             fairness_heavy=4, fairness_heavy_tokens=200, fairness_light_requests=3, soak_calls=500, soak_idle=100)
 
 
 def app_rows(settings: Settings, sections: set[str]) -> list[Row]:
-    """Start-up and load rows from one `python app.py`, always stopped at the end."""
-    from benchmarks import load, startup
+    """Start-up, load and fairness rows from one `python app.py`, always stopped at the end."""
+    from benchmarks import fairness, load, startup
     from benchmarks.app_process import AppDied, AppProcess
 
     rows: list[Row] = []
@@ -77,6 +86,12 @@ def app_rows(settings: Settings, sections: set[str]) -> list[Row]:
             rows += load.measure(app.url, users=settings.users, tokens=settings.user_tokens,
                                  timeout_s=settings.request_timeout_s)
             rows.append(startup.memory_row(app, models, when="after the load rounds"))
+        if "fairness" in sections:
+            log.info("fairness: %d heavy visitors", settings.fairness_heavy)
+            rows += fairness.measure(app.url, heavy=settings.fairness_heavy,
+                                     heavy_tokens=settings.fairness_heavy_tokens,
+                                     light_requests=settings.fairness_light_requests,
+                                     timeout_s=settings.request_timeout_s)
     return rows
 
 
@@ -109,6 +124,14 @@ def training_rows(settings: Settings, *, quick: bool) -> list[Row]:
                                   seq_len=settings.train_seq_len or None)
 
 
+def soak_rows(settings: Settings) -> list[Row]:
+    """The soak's rows, from a `python app.py` of its own (its memory and temp folder start fresh)."""
+    from benchmarks import soak
+
+    log.info("soak: %d REST calls, %d idle connections", settings.soak_calls, settings.soak_idle)
+    return soak.measure(calls=settings.soak_calls, idle=settings.soak_idle, timeout_s=settings.startup_timeout_s)
+
+
 def run(settings: Settings, sections: set[str], *, quick: bool) -> list[Row]:
     """Every chosen section, the app first (so that this process is still small and idle while it starts)."""
     rows = []
@@ -118,6 +141,8 @@ def run(settings: Settings, sections: set[str], *, quick: bool) -> list[Row]:
         rows += engine_rows(settings, sections)
     if "training" in sections:
         rows += training_rows(settings, quick=quick)
+    if "soak" in sections:
+        rows += soak_rows(settings)
     return rows
 
 

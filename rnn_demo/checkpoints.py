@@ -1,7 +1,9 @@
 """The one checkpoint saver/loader: `assets/<name>/config.json` + `model.weights.h5`, hashed.
 
 A model file is a program, so loading never unpickles or deserialises a model: the model is
-rebuilt in code from config.json and only its weights are read.
+rebuilt in code from config.json and only its weights are read. Messages name files from the assets
+folder down (`assets/chatbot/config.json`): they reach the page and API callers, and the server's
+absolute paths are not theirs to see.
 """
 from __future__ import annotations
 
@@ -23,6 +25,41 @@ CONFIG_FILE = "config.json"
 
 class CheckpointError(RuntimeError):
     """A checkpoint is missing, corrupted, or was trained with another tokenizer."""
+
+
+def shown_path(path: str | Path, parts: int) -> str:
+    """How a message names `path`: its last `parts` parts, e.g. `assets/chatbot/config.json` for 3.
+
+    Args:
+        path: a file or folder, relative or absolute.
+        parts: how many trailing parts to keep.
+    Returns:
+        Those parts joined by "/".
+    """
+    return "/".join(Path(path).absolute().parts[-parts:])
+
+
+def without_path(message: str, folder: str | Path, parts: int) -> str:
+    """`message` with each absolute spelling of `folder` (as given, and with links resolved) shortened to
+    `shown_path(folder, parts)`: for reasons quoted from other libraries (HDF5, SentencePiece), which name
+    the files they read in full.
+
+    Args:
+        message: the text to clean.
+        folder: the folder whose absolute path must not show.
+        parts: as for `shown_path`.
+    Returns:
+        The cleaned message.
+    """
+    folder = Path(folder)
+    for spelling in sorted({str(folder.absolute()), str(folder.resolve())}, key=len, reverse=True):
+        message = message.replace(spelling, shown_path(folder, parts))
+    return message
+
+
+def _shown_file(directory: Path, filename: str) -> str:
+    """A checkpoint's file as messages name it: `assets/<name>/<file>`."""
+    return shown_path(directory / filename, 3)
 
 
 @dataclass
@@ -84,9 +121,12 @@ def read_meta(directory: str | Path) -> dict:
         )
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:
-        raise CheckpointError(f"{path} is not valid JSON ({error}); re-create it with "
-                              f"`{train_command(directory.name)}`") from None
+    except (ValueError, UnicodeDecodeError) as error:  # a JSON or UTF-8 error: neither message names the file
+        raise CheckpointError(f"{_shown_file(directory, CONFIG_FILE)} is not valid JSON ({error}); re-create it "
+                              f"with `{train_command(directory.name)}`") from None
+    except OSError as error:  # e.g. no permission to read it; `strerror` alone, as the full text names the path
+        raise CheckpointError(f"{_shown_file(directory, CONFIG_FILE)} is unreadable ({error.strerror}); "
+                              f"restore it, or re-create it with `{train_command(directory.name)}`") from None
     _check_meta_shape(directory, meta)
     return meta
 
@@ -99,15 +139,20 @@ def _check_meta_shape(directory: Path, meta) -> None:
         wrong = [f"files.{WEIGHTS_FILE}"]
     if wrong:
         raise CheckpointError(
-            f"{directory.name}/{CONFIG_FILE} is not a checkpoint description (bad or missing: {', '.join(wrong)}); "
-            f"re-create it with `{train_command(directory.name)}`")
+            f"{_shown_file(directory, CONFIG_FILE)} is not a checkpoint description (bad or missing: "
+            f"{', '.join(wrong)}); re-create it with `{train_command(directory.name)}`")
 
 
 def verify(directory: str | Path, meta: dict, tokenizer: Tokenizer) -> None:
     """Refuses a checkpoint whose files are missing or altered, or whose tokenizer differs."""
     directory = Path(directory)
-    command = meta.get("command") or train_command(directory.name)
+    # The registry's command, not the one recorded in config.json: that one may name the trainer's own
+    # folders (`--out /home/…`), and messages reach the page.
+    command = train_command(directory.name)
     for filename, expected in meta.get("files", {}).items():
+        if Path(filename).name != filename:  # a damaged config.json must not make us hash /dev/zero or /etc/…
+            raise CheckpointError(f"{_shown_file(directory, CONFIG_FILE)} lists a file outside its folder; "
+                                  f"re-create it with `{command}`")
         path = directory / filename
         if not path.is_file():
             raise CheckpointError(f"checkpoint {directory.name!r} lacks {filename}; re-create it with `{command}`")
@@ -118,7 +163,7 @@ def verify(directory: str | Path, meta: dict, tokenizer: Tokenizer) -> None:
             )
     if meta.get("tokenizer_sha256") != tokenizer.sha256:
         raise CheckpointError(
-            f"checkpoint {directory.name!r} was trained with another tokenizer than {tokenizer.path} "
+            f"checkpoint {directory.name!r} was trained with another tokenizer than {tokenizer.shown_path} "
             f"(sha256 differs); re-train it with `{command}` or restore the matching tokenizer"
         )
 
@@ -148,7 +193,8 @@ def load_checkpoint(directory: str | Path, tokenizer: Tokenizer, *, family: str 
     try:
         model.load_weights(directory / WEIGHTS_FILE)
     except (ValueError, OSError) as error:  # a truncated HDF5 file, or layers of other shapes
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        reason = without_path(str(error), directory, 2).strip()  # HDF5 may name the file in full
+        first_line = reason.splitlines()[0] if reason else type(error).__name__
         raise CheckpointError(f"checkpoint {directory.name!r}: weights are unreadable or do not fit its config "
                               f"({first_line}); re-create it with `{train_command(directory.name)}`") from None
     return Checkpoint(directory.name, model, model_config, meta)

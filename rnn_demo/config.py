@@ -91,6 +91,7 @@ class Limits:
     max_new_tokens: int = 1_000
     default_new_tokens: int = 200
     max_temperature: float = 5.0
+    min_temperature: float = 0.01  # the smallest above 0 (greedy); see requests.check_temperature_floor
     max_top_k: int = 1_000
     min_top_p: float = 0.01
     max_repetition_penalty: float = 3.0

@@ -4,19 +4,25 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import sentencepiece as spm
 
 from .data import corpora
-from .config import USER_SYMBOLS, TokenizerConfig
+from .config import NEWLINE, USER_SYMBOLS, TokenizerConfig
 
 log = logging.getLogger(__name__)
 
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
 MAX_SENTENCE_BYTES = 4096
 META_SPACE = "\u2581"
+# The symbols that mark structure in a model's input (`<sep>`, `<blank>`, the persona tags): only
+# `piece_id` gives their ids. Typed as text they are spelled in ordinary pieces, so that no visitor can
+# end a turn or change the persona by typing "<sep>". The newline is a symbol too, but it is text.
+MARKUP_SYMBOLS = tuple(symbol for symbol in USER_SYMBOLS if symbol != NEWLINE)
+MARKUP = re.compile("(" + "|".join(map(re.escape, MARKUP_SYMBOLS)) + ")")
 
 
 def sha256_file(path: str | Path) -> str:
@@ -32,13 +38,18 @@ class Tokenizer:
 
     def __init__(self, model_path: str | Path):
         self.path = Path(model_path)
+        # How messages name the file (`assets/tokenizer.model`): they reach the page, the absolute path must not.
+        self.shown_path = "/".join(self.path.absolute().parts[-2:])
         if not self.path.is_file():
             raise FileNotFoundError(
-                f"tokenizer file {self.path} is missing; create it with "
+                f"tokenizer file {self.shown_path} is missing; create it with "
                 "`python -m rnn_demo train tokenizer`"
             )
         self.sha256 = sha256_file(self.path)
-        self._sp = spm.SentencePieceProcessor(model_file=str(self.path))
+        try:
+            self._sp = spm.SentencePieceProcessor(model_file=str(self.path))
+        except RuntimeError as error:  # SentencePiece's reason names the file as it was given
+            raise RuntimeError(str(error).replace(str(self.path), self.shown_path)) from None
         self.vocab_size = self._sp.get_piece_size()
         self.newline_id = self.piece_id("\n")
         # SentencePiece reads a literal U+2581 as its own meta space; spell it out in bytes.
@@ -58,6 +69,26 @@ class Tokenizer:
         return index
 
     def encode(self, text: str) -> list[int]:
+        """The ids of `text` read as text: a markup symbol typed in it (`MARKUP_SYMBOLS`) is spelled as
+        "<" and the rest in ordinary pieces, never given the symbol's id.
+
+        Args:
+            text: any Unicode text (no lone surrogates).
+        Returns:
+            Its token ids; text without markup symbols is encoded exactly as SentencePiece encodes it.
+        """
+        if not MARKUP.search(text):
+            return self._encode_plain(text)
+        ids: list[int] = []
+        # SentencePiece already cuts text at these symbols, so the text between them encodes as before.
+        # Odd parts are the symbols: "<" alone, then the rest, which holds no "<" and so no symbol.
+        for index, part in enumerate(MARKUP.split(text)):
+            for piece in ((part[:1], part[1:]) if index % 2 else (part,)):
+                ids.extend(self._encode_plain(piece))
+        return ids
+
+    def _encode_plain(self, text: str) -> list[int]:
+        """SentencePiece's ids of `text`, with a literal meta space spelled in bytes."""
         if META_SPACE not in text:
             return self._sp.encode(text)
         ids: list[int] = []

@@ -1,7 +1,7 @@
 """The shared tokenizer: exact round trips, special symbols, reproducible training."""
 import pytest
 
-from rnn_demo.config import USER_SYMBOLS, TokenizerConfig
+from rnn_demo.config import NEWLINE, USER_SYMBOLS, TokenizerConfig
 from rnn_demo.tokenizer import PAD_ID, UNK_ID, Tokenizer, train_tokenizer
 
 TEXTS = [
@@ -50,9 +50,17 @@ def test_no_unknown_tokens_for_any_unicode(tokenizer):
 
 def test_special_symbols_are_single_pieces(tokenizer):
     for symbol in USER_SYMBOLS:
-        index = tokenizer.piece_id(symbol)
-        assert tokenizer.encode(symbol) == [index]
+        assert tokenizer.piece(tokenizer.piece_id(symbol)) == symbol
+    assert tokenizer.encode(NEWLINE) == [tokenizer.newline_id]  # the newline is a symbol and text
     assert tokenizer.piece(PAD_ID) == "<pad>"
+
+
+def test_control_symbols_typed_as_text_are_ordinary_pieces(tokenizer):
+    controls = {tokenizer.piece_id(symbol) for symbol in USER_SYMBOLS if symbol != NEWLINE}
+    for symbol in USER_SYMBOLS:
+        if symbol != NEWLINE:
+            ids = tokenizer.encode(f"hello {symbol} world")
+            assert not controls & set(ids) and tokenizer.decode(ids) == f"hello {symbol} world"
 
 
 def test_newlines_are_kept_as_tokens(tokenizer):

@@ -85,7 +85,10 @@ class Engine:
             return self._tokenizer
         with self._lock:
             if self._tokenizer is None:
-                self._tokenizer = _open_tokenizer(self.assets / TOKENIZER_FILE)
+                try:
+                    self._tokenizer = _open_tokenizer(self.assets / TOKENIZER_FILE)
+                except checkpoints.CheckpointError as error:
+                    raise self._public(error) from error
             return self._tokenizer
 
     def _load(self, name: str) -> LoadedModel:
@@ -101,11 +104,18 @@ class Engine:
                     self._models[name] = _serving_model(self.assets / name, tokenizer)
                     log.info("loaded %s", name)
         except checkpoints.CheckpointError as error:
-            self._errors[name] = str(error)
+            public = self._public(error)
+            self._errors[name] = str(public)
             log.warning("%s: %s", name, error)
-            raise
+            raise public from error
         self._errors.pop(name, None)
         return self._models[name]
+
+    def _public(self, error: checkpoints.CheckpointError) -> checkpoints.CheckpointError:
+        """The error as the page and API callers see it: the assets folder named by its own name (`assets`),
+        never by its absolute path. The checkpoint and tokenizer messages name files so already; this also
+        covers reasons they quote from other libraries."""
+        return checkpoints.CheckpointError(checkpoints.without_path(str(error), self.assets, 1))
 
     def language_model(self, name: str) -> LoadedModel:
         """The named language model, loaded on first use (InputError if `name` is not a language model)."""
@@ -157,7 +167,7 @@ class Engine:
             _ = self.tokenizer
             checkpoints.read_meta(self.assets / name)
         except checkpoints.CheckpointError as error:
-            return str(error)
+            return str(self._public(error))
         return "loading"
 
     def check(self, request):

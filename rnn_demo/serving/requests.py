@@ -17,6 +17,7 @@ ALLOWED_CONTROL = {"\n", "\t"}
 PERSONAS = {"modern": PERSONA_MODERN, "shakespeare": PERSONA_SHAKESPEARE}
 DECODINGS = ("beam", "greedy", "sample")
 CONTEXT_TURNS = 3  # the chatbot was trained on the last 3 turns (dialogues.MAX_CONTEXT_TURNS)
+EXACT_DIGITS = 15  # integers shorter than this are shown whole in messages, longer ones by their size
 
 
 @dataclass(frozen=True)
@@ -62,17 +63,35 @@ def check_number(name: str, value, low: float, high: float, *, integer: bool) ->
     Returns:
         The value as int (if `integer`) or float.
     Raises:
-        InputError: not a number, not finite, not whole when it must be, or out of range.
+        InputError: not a number, out of range (infinities, NaN and integers too large for a float
+            included), or not whole when it must be.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(f"{name} must be a number, not {type(value).__name__}")
-    if not math.isfinite(value):
-        raise InputError(f"{name} must be a finite number")
-    if integer and value != int(value):
-        raise InputError(f"{name} must be a whole number, not {value}")
+    # The range comes first and compares the value as sent: Python compares an int of any size with a
+    # float exactly, while float(10**400), math.isfinite(10**400) or f"{10**400:g}" raise OverflowError.
     if not low <= value <= high:
-        raise InputError(f"{name} must be between {low:g} and {high:g}, not {value:g}")
+        raise InputError(f"{name} must be between {shown_number(low)} and {shown_number(high)}, "
+                         f"not {shown_number(value)}")
+    if integer and value != int(value):
+        raise InputError(f"{name} must be a whole number, not {shown_number(value)}")
     return int(value) if integer else float(value)
+
+
+def shown_number(value: int | float) -> str:
+    """A number as a message shows it, short at any size: 10**400 is "about 1e+400", not 401 digits.
+
+    Args:
+        value: an int or a float (infinities and NaN included).
+    Returns:
+        Small integers whole, larger ones by their power of ten, floats as `:g` formats them.
+    """
+    if not isinstance(value, int):
+        return f"{value:g}"
+    if abs(value) < 10 ** EXACT_DIGITS:
+        return str(value)
+    sign = "-" if value < 0 else ""
+    return f"about {sign}1e+{int(math.log10(abs(value)))}"  # math.log10 takes an int of any size
 
 
 def check_text(name: str, text, max_chars: int) -> str:
@@ -84,6 +103,8 @@ def check_text(name: str, text, max_chars: int) -> str:
         max_chars: the longest text accepted.
     Returns:
         `text`, unchanged.
+    Raises:
+        InputError: not a string, blank, too long, or with a control character or a lone surrogate.
     """
     if not isinstance(text, str):
         raise InputError(f"{name} must be text")
@@ -92,8 +113,13 @@ def check_text(name: str, text, max_chars: int) -> str:
     if len(text) > max_chars:
         raise InputError(f"{name} is too long: {len(text):,} characters, the limit is {max_chars:,}")
     for char in text:
-        if unicodedata.category(char) == "Cc" and char not in ALLOWED_CONTROL:
+        category = unicodedata.category(char)
+        if category == "Cc" and char not in ALLOWED_CONTROL:
             raise InputError(f"{name} contains a control character (U+{ord(char):04X}); remove it")
+        # A surrogate in a Python string is always unpaired (JSON's escaped pairs decode to one character):
+        # it has no UTF-8 form, so the tokenizer and the page could not take it.
+        if category == "Cs":
+            raise InputError(f"{name} contains an unpaired surrogate (U+{ord(char):04X}); remove it")
     return text
 
 
@@ -112,8 +138,31 @@ def check_sampling(request, limits: Limits) -> dict:
         "seed": ("seed", 0, limits.max_seed, True),
     }
     present = {field.name for field in dataclasses.fields(request)}
-    return {key: check_number(name, getattr(request, key), low, high, integer=integer)
-            for key, (name, low, high, integer) in ranges.items() if key in present}
+    clean = {key: check_number(name, getattr(request, key), low, high, integer=integer)
+             for key, (name, low, high, integer) in ranges.items() if key in present}
+    if "temperature" in clean:
+        check_temperature_floor(clean["temperature"], limits)
+    return clean
+
+
+def check_temperature_floor(temperature: float, limits: Limits) -> None:
+    """Refuses a temperature between 0 (greedy) and `limits.min_temperature`.
+
+    Refused rather than served as greedy, so that what runs is what was asked for, and the message
+    says that 0 is the way to ask for greedy. Below the floor, sampling is greedy in all but name
+    (at 0.01, a token 0.1 below the best in logit is e^10 times less likely), and the compiled
+    sampler's float32 softmax breaks: below about T = 1e-8, logits × 1/T lose the top token to
+    rounding (every weight becomes 0 and the last token of the vocabulary is drawn, text like
+    "șșș"), and below 3e-39 1/T is infinite (no text at all). The same floor holds for every
+    endpoint and sampler.
+
+    Args:
+        temperature: a temperature already checked against its range.
+        limits: where the floor is set.
+    """
+    if 0 < temperature < limits.min_temperature:
+        raise InputError(f"temperature must be 0 (greedy) or between {shown_number(limits.min_temperature)} "
+                         f"and {shown_number(limits.max_temperature)}, not {shown_number(temperature)}")
 
 
 def check_language_model(name) -> str:
@@ -181,7 +230,9 @@ def message_text(message) -> str:
         if isinstance(content, str):
             return content
         if isinstance(content, (list, tuple)):
-            return " ".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
+            texts = [part.get("text", "") if isinstance(part, dict) else part for part in content]
+            if all(isinstance(text, str) for text in texts):
+                return " ".join(texts)
     raise InputError("each history entry must be text or a {role, content} message")
 
 

@@ -4,14 +4,22 @@ from __future__ import annotations
 from types import ModuleType
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from ..serving import Engine
 from . import notices, tabs
+from .fairness import FairQueue
+from .web_limits import WebLimits
 
 TITLE = "RNN Playground"
 QUEUE_SIZE = 32
 CONCURRENCY = 2  # two CPU cores
 MAX_UPLOAD_BYTES = 0  # the page has no file inputs, so every upload is refused (413)
+# Sessions whose inputs and outputs Gradio keeps (one a visitor, one a REST call). No event of the
+# page reads them back (no gr.State: the chat history comes from the client each time), so it
+# keeps only those of the requests that run now, which re-read theirs at every streamed chunk,
+# and as many again; the oldest beyond are forgotten. Gradio's default, 10,000, held 1.5 GB.
+SESSION_CAPACITY = 4 * CONCURRENCY
 INTRO = """# RNN Playground
 Recurrent neural networks writing text, on a CPU: a GRU or LSTM language model continues a
 Shakespeare scene, a GRU encoder-decoder with attention chats, and its sibling fills in the
@@ -57,11 +65,17 @@ def _tab(engine: Engine, tab: ModuleType) -> gr.Markdown | None:
 
 
 def configure_queue(demo: gr.Blocks, *, queue_size: int = QUEUE_SIZE) -> gr.Blocks:
-    """A bounded queue in front of every event, REST callers included; CONCURRENCY jobs at a time."""
-    return demo.queue(max_size=queue_size, api_open=False, default_concurrency_limit=CONCURRENCY)
+    """A bounded queue in front of every event, REST callers included; CONCURRENCY jobs at a time, visitors in turn."""
+    demo.queue(max_size=queue_size, api_open=False, default_concurrency_limit=CONCURRENCY)
+    # Gradio has no option for the order of its queue (first in, first out), so its queue is replaced,
+    # before launch starts it, by a subclass that serves visitors in turn.
+    demo._queue = FairQueue.replacing(demo._queue)
+    return demo
 
 
 def launch_options() -> dict:
-    """Safe serving defaults shared by app.py and the tests."""
+    """Safe serving defaults shared by app.py and the tests: request bodies and routes bounded by
+    `web_limits.WebLimits`, few sessions kept, no uploads, no monitoring."""
     return dict(max_file_size=MAX_UPLOAD_BYTES, enable_monitoring=False, show_error=False,
-                footer_links=["api"], theme=gr.themes.Soft(), css=CSS)
+                footer_links=["api"], theme=gr.themes.Soft(), css=CSS, state_session_capacity=SESSION_CAPACITY,
+                app_kwargs={"middleware": [Middleware(WebLimits)]})

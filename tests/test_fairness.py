@@ -1,0 +1,196 @@
+"""Fairness under load: a visitor who asks little is not kept waiting behind one who asks much.
+
+The app is served in-process from an engine whose streams each wait at a gate of their own
+(one per seed) before the first token, so that the test decides when each slot frees and reads
+which request took it: the order is asserted without any timing.
+"""
+import inspect
+import threading
+import time
+from types import SimpleNamespace
+
+import httpx
+import pytest
+from gradio.queueing import Queue
+from gradio_client import Client
+from gradio_client.utils import QueueError
+
+from rnn_demo.serving import Engine
+from rnn_demo.ui import page
+from rnn_demo.ui.fairness import MAX_PENDING_PER_VISITOR, FairQueue, ServiceLedger
+
+GENERATE = dict(prompt="ROMEO:\n", model="shakespeare-gru", max_tokens=12, temperature=0.0, top_k=0, top_p=1.0,
+                repetition_penalty=1.0, seed=0)
+WAIT_S = 30  # the most any condition below may take; far above what it needs
+LIGHT = 99  # the seed of the light visitor's request
+
+
+class GatedEngine(Engine):
+    """An engine whose streams record the order they begin in, then wait at their seed's gate."""
+
+    def __init__(self, assets, seeds):
+        super().__init__(assets)
+        self.began: list[int] = []  # seeds, in the order their streams began
+        self.gates = {seed: threading.Event() for seed in seeds}
+
+    def stream(self, request, **kwargs):
+        self.began.append(request.seed)
+        assert self.gates[request.seed].wait(WAIT_S)
+        yield from super().stream(request, **kwargs)
+
+    def release(self, *seeds: int) -> None:
+        for seed in seeds or self.gates:
+            self.gates[seed].set()
+
+
+def wait_for(condition) -> None:
+    """Polls `condition` until it holds; fails the test if it never does."""
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.01)
+
+
+def queue_size(demo) -> int:
+    """Requests waiting in the app's queue (not those running)."""
+    return httpx.get(demo.local_url + "gradio_api/queue/status", timeout=WAIT_S).json()["queue_size"]
+
+
+def submit(client: Client, seed: int):
+    return client.submit(**{**GENERATE, "seed": seed}, api_name="/generate")
+
+
+def hold_both_slots(engine: GatedEngine, client: Client, seeds) -> list:
+    """Starts one held stream per seed of `seeds`, one by one, so that they begin in that order."""
+    jobs = []
+    for seed in seeds:
+        jobs.append(submit(client, seed))
+        wait_for(lambda seed=seed: seed in engine.began)
+    return jobs
+
+
+def enqueue(demo, client: Client, seeds) -> list:
+    """Queues one request per seed of `seeds`, one by one, so that they arrive in that order."""
+    jobs = []
+    for seed in seeds:
+        waiting = queue_size(demo)
+        jobs.append(submit(client, seed))
+        wait_for(lambda: queue_size(demo) == waiting + 1)
+    return jobs
+
+
+def finish(engine: GatedEngine, jobs: list) -> None:
+    engine.release()
+    for job in jobs:
+        assert job.result(timeout=WAIT_S)[0].startswith("ROMEO:\n")
+
+
+def test_a_light_visitor_goes_before_a_heavy_visitors_backlog(quick_assets, serve_app):
+    engine = GatedEngine(quick_assets, seeds=[1, 2, 3, 4, LIGHT])
+    with serve_app(engine) as demo:
+        heavy, light = Client(demo.local_url, verbose=False), Client(demo.local_url, verbose=False)
+        jobs = hold_both_slots(engine, heavy, [1, 2])
+        jobs += enqueue(demo, heavy, [3, 4])
+        jobs += enqueue(demo, light, [LIGHT])  # last in, behind the heavy visitor's backlog
+        engine.release(1)  # one slot frees
+        wait_for(lambda: len(engine.began) == 3)
+        assert engine.began[2] == LIGHT  # first in, first out would have started 3
+        engine.release(LIGHT)
+        wait_for(lambda: len(engine.began) == 4)
+        finish(engine, jobs)
+        assert engine.began == [1, 2, LIGHT, 3, 4]  # the heavy visitor's own requests keep their order
+
+
+def test_a_visitor_served_less_goes_before_one_served_more(quick_assets, serve_app):
+    """Both have one request waiting and none running: the one who has had less service goes first."""
+    engine = GatedEngine(quick_assets, seeds=[10, 11, 20, 21, LIGHT])
+    with serve_app(engine) as demo:
+        heavy, light, other = (Client(demo.local_url, verbose=False) for _ in range(3))
+        engine.release(10)
+        assert submit(heavy, 10).result(timeout=WAIT_S)[0].startswith("ROMEO:\n")  # heavy has been served
+        jobs = hold_both_slots(engine, other, [20, 21])
+        jobs += enqueue(demo, heavy, [11])
+        jobs += enqueue(demo, light, [LIGHT])
+        engine.release(20)
+        wait_for(lambda: len(engine.began) == 4)
+        assert engine.began[3] == LIGHT  # first in, first out would have started 11
+        finish(engine, jobs)
+
+
+def test_a_visitor_over_its_share_is_refused_clearly_and_others_are_still_served(quick_assets, serve_app):
+    engine = GatedEngine(quick_assets, seeds=[*range(1, MAX_PENDING_PER_VISITOR + 2), LIGHT])
+    with serve_app(engine) as demo:
+        heavy, light = Client(demo.local_url, verbose=False), Client(demo.local_url, verbose=False)
+        jobs = hold_both_slots(engine, heavy, range(1, page.CONCURRENCY + 1))
+        jobs += enqueue(demo, heavy, range(page.CONCURRENCY + 1, MAX_PENDING_PER_VISITOR + 1))
+        with pytest.raises(QueueError):  # gradio_client's "busy": the queue's 503
+            submit(heavy, MAX_PENDING_PER_VISITOR + 1).result(timeout=WAIT_S)
+        data = list({**GENERATE, "seed": MAX_PENDING_PER_VISITOR + 1}.values())
+        refused = httpx.post(demo.local_url + "gradio_api/call/generate", timeout=WAIT_S,
+                             json={"data": data, "session_hash": heavy.session_hash})
+        assert refused.status_code == 503
+        assert refused.json()["detail"].startswith(f"Too many requests of yours at once: {MAX_PENDING_PER_VISITOR}")
+        jobs += enqueue(demo, light, [LIGHT])  # another visitor is still let in, and goes first
+        engine.release(1)
+        wait_for(lambda: len(engine.began) == page.CONCURRENCY + 1)
+        assert engine.began[-1] == LIGHT
+        finish(engine, jobs)
+        assert MAX_PENDING_PER_VISITOR + 1 not in engine.began  # the refused requests never ran
+
+
+def test_the_app_serves_from_the_fair_queue_with_gradios_limits(quick_assets, serve_app):
+    with serve_app(Engine(quick_assets)) as demo:
+        queue = demo._queue
+        assert isinstance(queue, FairQueue) and queue.max_size == page.QUEUE_SIZE
+        assert queue.default_concurrency_limit == page.CONCURRENCY and not demo.api_open
+
+
+# The parts of Gradio's queue that FairQueue overrides or reads: an upgrade that changes them fails here.
+GRADIO_QUEUE_CONTRACT = {
+    "__init__": ["self", "live_updates", "concurrency_count", "update_intervals", "max_size", "blocks",
+                 "default_concurrency_limit"],
+    "push": ["self", "body", "request", "username"],
+    "get_events": ["self"],
+    "broadcast_estimations": ["self", "concurrency_id", "after"],
+    "process_events": ["self", "events", "batch", "begin_time", "fn"],
+}
+
+
+@pytest.mark.parametrize("method", GRADIO_QUEUE_CONTRACT)
+def test_gradios_queue_still_has_the_methods_the_fair_queue_relies_on(method):
+    assert list(inspect.signature(getattr(Queue, method)).parameters) == GRADIO_QUEUE_CONTRACT[method]
+
+
+def test_gradios_queue_starts_the_first_event_of_a_list():
+    """FairQueue puts the list in order; Gradio must still start the event at its head."""
+    first, second = (SimpleNamespace(fn=SimpleNamespace(batch=False)) for _ in range(2))
+    group = SimpleNamespace(queue=[first, second], concurrency_limit=1, current_concurrency=0)
+    queue = SimpleNamespace(event_queue_per_concurrency_id={"cpu": group})
+    assert Queue.get_events(queue) == ([first], False, "cpu") and group.queue == [second]
+
+
+# --- the ledger alone -------------------------------------------------------------------------
+
+
+def test_the_ledger_puts_a_visitor_served_less_first():
+    ledger = ServiceLedger()
+    ledger.started("heavy")
+    ledger.finished("heavy", 5.0)
+    assert ledger.tag("light") < ledger.tag("heavy")
+
+
+def test_time_away_earns_no_credit():
+    ledger = ServiceLedger()
+    for _ in range(3):
+        ledger.started("busy")
+        ledger.finished("busy", 2.0)
+    ledger.started("busy")  # the clock is now at busy's 6 s
+    assert ledger.tag("newcomer") == ledger.tag("idle") == ledger.clock == 6.0
+
+
+def test_the_ledger_forgets_the_least_recent_visitor_beyond_its_capacity():
+    ledger = ServiceLedger(capacity=2)
+    for visitor in ("a", "b", "c"):
+        ledger.started(visitor)
+        ledger.finished(visitor, 1.0)
+    assert ledger.tag("a") == ledger.clock == 0.0 and ledger.tag("c") == 1.0

@@ -1,0 +1,258 @@
+"""The web surface under abuse, through raw HTTP as an attacker would use it: bodies too large, sessions
+that pile up, routes the page does not use, unknown sessions and events, private events, uploads.
+
+Each test reproduces one finding of the red-team pass (issue 16), scaled down to seconds.
+"""
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from gradio_client import Client
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from rnn_demo.config import LIMITS
+from rnn_demo.serving import Engine
+from rnn_demo.ui import page, web_limits
+from rnn_demo.ui.web_limits import MAX_BODY_BYTES, UPLOAD, UploadLimit, WebLimits
+
+MIB = 1 << 20
+KIB = 1024
+HTTP_TIMEOUT_S = 30
+CHUNK_BYTES = 64 * KIB  # what a streamed body is sent in, so that the test itself never holds it
+MAX_GROWTH_MIB = 20  # resident growth allowed for a refused attack that, read and kept, would add ≥ 40 MiB
+FILL = ["Paris is the capital of ___.", 3]
+CHAT_SETTINGS = ["modern", "greedy", 4, 0.6, 0.8, 0, 1.0, 0]
+FAKE_NOTICE = "Official notice"
+# Unused routes the brief names, and others `gradio/routes.py` opens by default.
+CLOSED_ROUTES = [
+    ("GET", "/gradio_api/deep_link?session_hash=x"), ("GET", "/gradio_api/dev/reload"),
+    ("GET", "/gradio_api/upload_progress?upload_id=x"), ("POST", "/gradio_api/process_recording"),
+    ("POST", "/gradio_api/vibe-edit"), ("GET", "/gradio_api/vibe-code"), ("POST", "/gradio_api/vibe-starter-queries"),
+    ("GET", "/gradio_api/runs"), ("GET", "/gradio_api/run-history/records"), ("POST", "/gradio_api/run-history/connect"),
+    ("POST", "/gradio_api/component_server"), ("GET", "/gradio_api/proxy=http://example.com/"),
+    ("POST", "/gradio_api/stream/x"), ("GET", "/gradio_api/custom_component/1/2/3/4"), ("GET", "/openapi.json"),
+    ("POST", "/login"), ("GET", "/logout"), ("GET", "/no-such-route"),
+]
+
+
+@pytest.fixture(scope="module")
+def temp_folder(tmp_path_factory) -> Path:
+    """Gradio's temp folder for this module's app (deep links and uploads would land there)."""
+    return tmp_path_factory.mktemp("gradio-temp")
+
+
+@pytest.fixture(scope="module")
+def demo(quick_assets, serve_app, temp_folder):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GRADIO_TEMP_DIR", str(temp_folder))  # read when the app is created
+        with serve_app(Engine(quick_assets)) as demo:
+            yield demo
+
+
+@pytest.fixture(scope="module")
+def base(demo) -> str:
+    return demo.local_url.rstrip("/")
+
+
+def resident_mib() -> float:
+    """This process's resident memory (the app runs in it)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / KIB
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def streamed(size: int):
+    """A body of `size` bytes, made as it is sent."""
+    for start in range(0, size, CHUNK_BYTES):
+        yield b"x" * min(CHUNK_BYTES, size - start)
+
+
+def call(base: str, name: str, data: list) -> tuple[str, str]:
+    """A REST call as the README shows it: POST the inputs, then read the event's result stream.
+
+    Returns:
+        The event id and the result stream's text.
+    """
+    with httpx.Client(base_url=base, timeout=HTTP_TIMEOUT_S) as client:
+        posted = client.post(f"/gradio_api/call/{name}", json={"data": data})
+        assert posted.status_code == 200, posted.text
+        event_id = posted.json()["event_id"]
+        return event_id, client.get(f"/gradio_api/call/{name}/{event_id}").text
+
+
+def files_under(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*") if path.is_file()]
+
+
+def assert_still_serving(base: str) -> None:
+    _, result = call(base, "fill", FILL)
+    assert "event: complete" in result and "confidences" in result
+
+
+# --- 1. request bodies ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
+def test_a_50_mb_body_is_refused_with_413_without_the_process_growing(base, declared):
+    size = 50 * MIB
+    headers = {"content-type": "application/json", **({"content-length": str(size)} if declared else {})}
+    before = resident_mib()
+    response = httpx.post(f"{base}/gradio_api/call/generate", content=streamed(size), headers=headers,
+                          timeout=HTTP_TIMEOUT_S)
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("Request body too large: ")
+    assert f"the limit is {MAX_BODY_BYTES:,}" in response.json()["detail"]
+    assert resident_mib() - before < MAX_GROWTH_MIB
+    assert_still_serving(base)
+
+
+def test_the_largest_legal_chat_fits_under_the_body_limit_and_is_answered(base):
+    # Every message at its limit, in the costliest characters, JSON-encoded ASCII-only (as `requests` sends).
+    text = web_limits.COSTLIEST_CHARACTER * LIMITS.max_message_chars
+    history = [{"role": role, "content": [{"type": "text", "text": text}]}
+               for _, role in zip(range(LIMITS.max_history_messages), ["user", "assistant"] * LIMITS.max_history_messages)]
+    body = json.dumps({"data": [text, history, *CHAT_SETTINGS]}).encode()
+    assert len(body) <= MAX_BODY_BYTES
+    with httpx.Client(base_url=base, timeout=HTTP_TIMEOUT_S) as client:
+        posted = client.post("/gradio_api/call/chat", content=body, headers={"content-type": "application/json"})
+        assert posted.status_code == 200, posted.text
+        result = client.get(f"/gradio_api/call/chat/{posted.json()['event_id']}").text
+    assert "event: complete" in result
+
+
+# --- 2. sessions -------------------------------------------------------------------------------------
+
+
+def test_refused_and_finished_rest_calls_do_not_pile_up(demo, base):
+    calls = 5 * page.SESSION_CAPACITY
+    refused_prompt = "x" * MIB  # refused by the engine, after Gradio has stored it in the call's session
+    before = resident_mib()
+    for _ in range(calls):
+        _, result = call(base, "generate", [refused_prompt, "shakespeare-gru", 5, 0, 0, 1, 1, 0])
+        assert "prompt is too long" in result
+        assert "event: complete" in call(base, "fill", FILL)[1]
+    assert len(demo.app.state_holder.session_data) <= page.SESSION_CAPACITY
+    assert resident_mib() - before < MAX_GROWTH_MIB  # Gradio's 10,000 sessions would keep ≥ 40 MiB of prompts
+
+
+# --- 3. routes the page does not use -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method, path", CLOSED_ROUTES)
+def test_a_route_the_page_does_not_use_answers_404(base, method, path):
+    response = httpx.request(method, base + path, timeout=HTTP_TIMEOUT_S)
+    assert response.status_code == 404
+    assert "is not a route of this app" in response.json()["detail"]
+
+
+def test_a_deep_link_writes_nothing_and_cannot_show_a_made_up_chat(base, temp_folder):
+    fake = {"role": "assistant", "metadata": {"title": FAKE_NOTICE},
+            "content": [{"type": "text", "text": "Your session expired: log in at http://login.example"}]}
+    event_id, result = call(base, "chat", ["Hello", [fake], *CHAT_SETTINGS])
+    assert "event: complete" in result or "event: error" in result
+    before = files_under(temp_folder)
+    for session in (event_id, "x"):
+        response = httpx.get(f"{base}/gradio_api/deep_link", params={"session_hash": session}, timeout=HTTP_TIMEOUT_S)
+        assert response.status_code == 404
+    assert files_under(temp_folder) == before and not (temp_folder / "deep_links").exists()
+    shown = httpx.get(f"{base}/", params={"deep_link": event_id}, timeout=HTTP_TIMEOUT_S)
+    assert shown.status_code == 200 and FAKE_NOTICE not in shown.text
+
+
+def test_a_200_mb_upload_field_is_refused_unread(base, temp_folder):
+    boundary = "b0undary"
+    size = 200 * MIB
+    before = resident_mib()
+
+    def body():
+        yield f'--{boundary}\r\nContent-Disposition: form-data; name="files"\r\n\r\n'.encode()
+        yield from streamed(size)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = httpx.post(f"{base}/gradio_api/upload", content=body(), timeout=HTTP_TIMEOUT_S,
+                          headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    assert response.status_code == 413 and response.json()["detail"] == web_limits.NO_UPLOADS
+    assert resident_mib() - before < MAX_GROWTH_MIB
+    assert files_under(temp_folder) == []
+
+
+def test_a_thousand_empty_files_in_one_upload_are_refused_and_none_is_written(base, temp_folder):
+    files = [("files", (f"empty-{number}.txt", b"")) for number in range(1_000)]
+    response = httpx.post(f"{base}/gradio_api/upload", files=files, timeout=HTTP_TIMEOUT_S)
+    assert response.status_code == 413 and response.json()["detail"] == web_limits.NO_UPLOADS
+    assert files_under(temp_folder) == []
+
+
+# --- 4. unknown sessions and events, private events ----------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/gradio_api/queue/data?session_hash=never-seen", "/gradio_api/call/fill/never-seen"])
+def test_the_stream_of_an_unknown_session_is_a_short_404_with_no_traceback(base, path, caplog, capfd):
+    response = httpx.get(base + path, timeout=HTTP_TIMEOUT_S)
+    assert response.status_code == 404
+    assert response.json()["detail"] == web_limits.NO_SUCH_SESSION
+    assert not [record for record in caplog.records if record.exc_info]
+    assert "Traceback" not in "".join(capfd.readouterr())
+
+
+@pytest.mark.parametrize("fn_index", [999, -1, "2", None])
+def test_an_fn_index_that_names_no_event_is_a_4xx_with_a_message(base, fn_index):
+    response = httpx.post(f"{base}/gradio_api/queue/join", timeout=HTTP_TIMEOUT_S,
+                          json={"data": [], "fn_index": fn_index, "session_hash": "s"})
+    assert 400 <= response.status_code < 500
+    assert response.json()["detail"]
+    assert_still_serving(base)
+
+
+def test_events_marked_private_are_not_callable_through_the_api(demo, base):
+    private = {index: fn.api_name for index, fn in demo.fns.items() if fn.api_visibility != "public"}
+    assert {"false", "false_1"} <= set(private.values())  # the names Gradio makes up for api_name=False
+    for name in private.values():
+        for path in (f"/gradio_api/call/{name}", f"/gradio_api/call/v2/{name}", f"/gradio_api/run/{name}",
+                     f"/gradio_api/api/{name}"):
+            response = httpx.post(base + path, json={"data": []}, timeout=HTTP_TIMEOUT_S)
+            assert response.status_code == 404 and name in response.json()["detail"], path
+    client = Client(demo.local_url, verbose=False)
+    for index, name in private.items():
+        with pytest.raises(ValueError):
+            client.predict(api_name=f"/{name}")
+        with pytest.raises(ValueError):
+            client.predict(fn_index=index)
+    assert_still_serving(base)
+
+
+# --- the hook for the Train tab's upload: one route, size- and count-limited -----------------------------
+
+
+@pytest.fixture()
+def upload_app() -> TestClient:
+    """A bare app behind WebLimits with one upload route opened: 3 parts, 1 KiB."""
+
+    async def upload(request):
+        form = await request.form()
+        return JSONResponse({"parts": len(form.multi_items())})
+
+    app = Starlette(routes=[Route(UPLOAD, upload, methods=["POST"])],
+                    middleware=[Middleware(WebLimits, uploads={UPLOAD: UploadLimit(max_bytes=KIB, max_parts=3)})])
+    return TestClient(app)
+
+
+def test_an_opened_upload_route_takes_what_its_limit_allows(upload_app):
+    response = upload_app.post(UPLOAD, files=[("files", (f"{n}.txt", b"text")) for n in range(3)])
+    assert response.status_code == 200 and response.json() == {"parts": 3}
+
+
+def test_an_opened_upload_route_refuses_one_part_too_many(upload_app):
+    response = upload_app.post(UPLOAD, files=[("files", (f"{n}.txt", b"")) for n in range(4)])
+    assert response.status_code == 413 and "too many parts" in response.json()["detail"]
+
+
+def test_an_opened_upload_route_cuts_a_body_over_its_bytes(upload_app):
+    response = upload_app.post(UPLOAD, files=[("files", ("big.txt", b"x" * 2 * KIB))])
+    assert response.status_code == 413 and "the limit is 1,024" in response.json()["detail"]
