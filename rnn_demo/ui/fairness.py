@@ -11,7 +11,9 @@ from gradio.queueing import Event, EventQueue, Queue
 # brings no session counts as a visitor of its own. Requests of one visitor, queued or running,
 # beyond this many are refused, so that no visitor can fill the queue that everyone shares.
 MAX_PENDING_PER_VISITOR = 4
-# Visitors whose service is remembered, the least recent forgotten first (Gradio's own session cap).
+# Visitors whose service is remembered, the least recent forgotten first: a few floats each (about 1 MB
+# in all), kept much longer than Gradio keeps a session's state (page.SESSION_CAPACITY), because the
+# ordering is by service over time.
 MAX_VISITORS_REMEMBERED = 10_000
 TOO_MANY_PENDING = ("Too many requests of yours at once: {count} are already waiting or running. "
                     "Wait for one to finish, then try again.")
