@@ -72,6 +72,11 @@ class TrainingConfig:
     epochs: int = 100
     patience: int = 3
     lr_patience: int = 1  # epochs without a better validation loss before the learning rate halves
+    # "plateau": the learning rate halves when the validation loss stalls (lr_patience). "cosine": it
+    # follows a cosine from learning_rate down to 1% of it over the run's max_minutes of wall-clock
+    # time (after a warm-up over the first 2%), so a time-limited run ends at a low rate whatever
+    # the machine's speed.
+    lr_schedule: str = "plateau"
     max_minutes: float = 28.0
     steps_per_epoch: int | None = 150  # a short "epoch" between validations; None = one pass
     validation_steps: int | None = None
@@ -81,6 +86,13 @@ class TrainingConfig:
     # after training (still stored as float32), so the compiled sampler can read half the bytes
     # with no difference from Keras; "" keeps full float32.
     round_matrices: str = ""
+
+    def __post_init__(self):
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, not {self.lr_schedule!r}")
+
+
+LR_SCHEDULES = ("plateau", "cosine")
 
 
 @dataclass(frozen=True)

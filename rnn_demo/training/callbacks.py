@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from pathlib import Path
 from typing import Callable
@@ -30,6 +31,38 @@ class TimeLimit(keras.callbacks.Callback):
         if time.monotonic() > self.deadline:
             self.stopped_early = True
             self.model.stop_training = True
+
+
+class CosineOverTime(keras.callbacks.Callback):
+    """Sets the learning rate before every batch from the share of the time limit already spent:
+    a linear warm-up over the first `WARMUP_SHARE`, then a cosine down to `FINAL_SHARE` of the peak.
+
+    A schedule counted in steps would end at a high rate on a slower machine, cut off by the time
+    limit; counted in time, every run ends annealed.
+    """
+
+    WARMUP_SHARE = 0.02
+    FINAL_SHARE = 0.01
+
+    def __init__(self, peak: float, minutes: float):
+        super().__init__()
+        self.peak, self.seconds = peak, minutes * 60.0
+        self.started = None
+
+    def rate_at(self, share: float) -> float:
+        """The learning rate once `share` (0–1) of the time limit has passed."""
+        share = min(max(share, 0.0), 1.0)
+        if share < self.WARMUP_SHARE:
+            return self.peak * max(share / self.WARMUP_SHARE, self.FINAL_SHARE)
+        progress = (share - self.WARMUP_SHARE) / (1.0 - self.WARMUP_SHARE)
+        floor = self.peak * self.FINAL_SHARE
+        return floor + (self.peak - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    def on_train_begin(self, logs=None):
+        self.started = time.monotonic()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate.assign(self.rate_at((time.monotonic() - self.started) / self.seconds))
 
 
 class Throughput(keras.callbacks.Callback):
@@ -86,10 +119,14 @@ def standard_callbacks(training: TrainingConfig, *, quick: bool, run_dir: Path,
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     time_limit = TimeLimit(training.max_minutes)
+    if training.lr_schedule == "cosine":
+        schedule = CosineOverTime(training.learning_rate, training.max_minutes)
+    else:
+        schedule = keras.callbacks.ReduceLROnPlateau(factor=LR_DECAY_FACTOR, patience=training.lr_patience,
+                                                     min_lr=MIN_LEARNING_RATE)
     callbacks = [time_limit, *extra,
                  keras.callbacks.EarlyStopping(patience=training.patience, restore_best_weights=True),
-                 keras.callbacks.ReduceLROnPlateau(factor=LR_DECAY_FACTOR, patience=training.lr_patience,
-                                                   min_lr=MIN_LEARNING_RATE),
+                 schedule,
                  keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=True)]
     if not quick:
         callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_FOLDER)))
