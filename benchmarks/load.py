@@ -133,3 +133,59 @@ def measure(url: str, *, users: int, tokens: int, timeout_s: float) -> list[Row]
                                      count_tokens=lambda text: len(tokenizer.encode(text)))
         rows += round_rows(name, outcomes, wall_s, tokens=tokens)
     return rows
+
+
+BATCHING = "simultaneous streams, engine"
+MIN_BATCHED_RATIO = 3.0  # 16 users' aggregate ÷ one stream alone
+
+
+def _timed_stream(engine, request) -> tuple[int, float]:
+    """(tokens, seconds) of one `engine.stream` read to its end."""
+    started = time.perf_counter()
+    tokens = 0
+    for chunk in engine.stream(request):
+        tokens = chunk.tokens
+    return tokens, time.perf_counter() - started
+
+
+def _streams_at_once(engine, requests: list) -> tuple[int, float, list[float]]:
+    """Every request streamed by its own thread, released together: (tokens in all, wall seconds, each one's seconds)."""
+    start = threading.Barrier(len(requests))
+
+    def one(request):
+        start.wait()
+        return _timed_stream(engine, request)
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        results = list(pool.map(one, requests))
+    return sum(tokens for tokens, _ in results), time.perf_counter() - began, [seconds for _, seconds in results]
+
+
+def batched_decoding(engine, *, model: str, users: int, tokens: int, repeats: int) -> list[Row]:
+    """One stream alone against `users` streams at once, batched (`serving.batching`) and each on its own
+    (the compiled sampler per stream, as before batching), in one process, one after the other."""
+    from rnn_demo.serving import GenerationRequest
+
+    loaded = engine.language_model(model)
+    requests = [GenerationRequest(prompt="ROMEO:\n", model=model, max_tokens=tokens, seed=user)
+                for user in range(users)]
+    alone = statistics.median(n / seconds for n, seconds in (_timed_stream(engine, requests[0])
+                                                             for _ in range(repeats)))
+    decoder, rows = loaded.decoder, []
+    for label, batched in (("batched: one decoder thread, one step for all", True),
+                           ("each on its own (before batching)", False)):
+        loaded.decoder = decoder if batched else None
+        runs = [_streams_at_once(engine, requests) for _ in range(repeats)]
+        aggregate = statistics.median(n / wall for n, wall, _ in runs)
+        p50 = statistics.median(statistics.median(seconds) for _, _, seconds in runs)
+        ratio = aggregate / alone
+        rows += [Row(BATCHING, f"{users} streams at once, {label}: aggregate ({model})", aggregate, "tokens/s",
+                     budget=f"≥ {MIN_BATCHED_RATIO:g}× one stream alone" if batched else "",
+                     met=ratio >= MIN_BATCHED_RATIO if batched else None, ratio=ratio),
+                 Row(BATCHING, f"{users} streams at once, {label}: p50 latency of a {tokens}-token request",
+                     1000 * p50, "ms")]
+    loaded.decoder = decoder
+    served = "batched decoder, a batch of one" if decoder is not None else "NumPy step"
+    return [Row(BATCHING, f"one stream alone, {tokens} tokens ({served}, {model})", alone, "tokens/s", ratio=1.0),
+            *rows]

@@ -7,6 +7,7 @@ Sections (pick some with `--only`, shrink all with `--quick` for a smoke run):
 - fairness: against that same app, a light visitor's latency while heavy visitors stream without pause;
 - generation: batch-1 tokens/s of the served fast path vs a TensorFlow-tutorial-style loop, first token;
 - latency: chat reply (beam 4) and fill the blank (top 5), p50 over held-out inputs;
+- batching: one stream alone vs `users` streams at once in this process, batched and each on its own;
 - training: the project's training pipeline vs the tutorial's, on the same model and data;
 - soak: its own `python app.py` under 10,000 valid and refused REST calls and 1,000 idle connections —
   memory and temp folder growth, a normal request's p50 during it vs idle.
@@ -32,9 +33,9 @@ from benchmarks.report import Machine, Row, markdown, write_json  # noqa: E402
 from rnn_demo.models import registry  # noqa: E402
 
 ASSETS = REPO / "assets"
-SECTIONS = ("startup", "load", "fairness", "generation", "latency", "training", "soak")
+SECTIONS = ("startup", "load", "fairness", "generation", "latency", "batching", "training", "soak")
 APP_SECTIONS = {"startup", "load", "fairness"}
-ENGINE_SECTIONS = {"generation", "latency"}
+ENGINE_SECTIONS = {"generation", "latency", "batching"}
 log = logging.getLogger("benchmarks")
 
 
@@ -111,6 +112,12 @@ def engine_rows(settings: Settings, sections: set[str]) -> list[Row]:
     if "latency" in sections:
         log.info("latency: chat and fill")
         rows += latency.measure(engine, count=settings.latency_inputs)
+    if "batching" in sections:
+        from benchmarks import load
+
+        log.info("batching: %d streams at once", settings.users)
+        rows += load.batched_decoding(engine, model=settings.model, users=settings.users,
+                                      tokens=settings.user_tokens, repeats=settings.repeats)
     return rows
 
 

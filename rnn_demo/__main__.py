@@ -1,4 +1,4 @@
-"""The command line: `python -m rnn_demo {train,evaluate,generate,chat,fill}`."""
+"""The command line: `python -m rnn_demo {train,evaluate,generate,chat,fill,convert-weights,export}`."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import shlex
+import shutil
 import sys
 import time
 from dataclasses import fields, replace
@@ -65,7 +66,8 @@ def _build_parser() -> argparse.ArgumentParser:
     """The parser of every command; model names and request defaults come from the registry and the requests."""
     parser = argparse.ArgumentParser(prog="python -m rnn_demo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_train, _add_evaluate, _add_generate, _add_chat, _add_fill):
+    for add in (_add_train, _add_evaluate, _add_generate, _add_chat, _add_fill, _add_convert_weights,
+                _add_export):
         add(sub)
     return parser
 
@@ -90,6 +92,47 @@ def _add_evaluate(sub) -> None:
     evaluate.add_argument("--text", type=Path, help="a text file, read as it is (default: held-out plays)")
     evaluate.add_argument("--assets", type=Path, default=ASSETS)
     evaluate.add_argument("--json", action="store_true")
+
+
+def _add_convert_weights(sub) -> None:
+    convert = sub.add_parser("convert-weights",
+                             help="convert checkpoints from Keras HDF5 weights (model.weights.h5) to safetensors")
+    convert.add_argument("names", nargs="+", metavar="NAME", help="checkpoint folder names under --assets")
+    convert.add_argument("--assets", type=Path, default=ASSETS)
+    convert.add_argument("--json", action="store_true")
+
+
+def _convert_weights(args) -> dict:
+    """Converts each named checkpoint in place (`checkpoints.convert_legacy`); returns {name: its new files}."""
+    from .checkpoints import convert_legacy
+    from .tokenizer import Tokenizer
+
+    tokenizer = Tokenizer(args.assets / TOKENIZER_FILE)
+    converted = {}
+    for name in args.names:
+        meta = convert_legacy(args.assets / name, tokenizer, command=f"{registry.CLI} convert-weights {name}")
+        converted[name] = meta["files"]
+    return converted
+
+
+def _add_export(sub) -> None:
+    export = sub.add_parser("export", help="write a language model as a TensorFlow SavedModel or a .keras bundle")
+    export.add_argument("out", type=Path, help="a new folder (for TensorFlow Serving: <base>/<model>/<version>)")
+    export.add_argument("--model", default=registry.DEFAULT_LANGUAGE_MODEL,
+                        choices=registry.names(family="language_model"))
+    export.add_argument("--format", default="savedmodel", choices=("savedmodel", "keras"), dest="export_format")
+    export.add_argument("--assets", type=Path, default=ASSETS)
+    export.add_argument("--json", action="store_true")
+
+
+def _export(args) -> dict:
+    """Exports the model (`rnn_demo.export`); returns what its export.json says and where it went."""
+    from .export import ExportError, export
+
+    try:
+        return export(args.model, args.export_format, args.out, assets=args.assets)
+    except ExportError as error:
+        raise UsageError(str(error)) from None
 
 
 SAMPLING_FLAGS = {"temperature": float, "top_k": int, "top_p": float, "repetition_penalty": float, "seed": int}
@@ -203,13 +246,33 @@ def _train_target(target: str, args, tokenizer_path: Path, command: str, *, name
     if args.quick:
         model_config, train_config = recipe.quick(model_config, train_config)
     name = name or recipe.default_name(model_config)
+    worker = _start_strategy(train_config, recipe)
+    if worker:  # not the chief: it trains in step with the chief, and its copy of the checkpoint is not kept
+        name = f"{name}-worker-{worker}"
     # A quick run keeps its log beside its checkpoint (tests' temporary folders), not in ./runs.
     run_dir = RUNS / name if not args.quick else args.out / f".{name}-run"
     run = Run(tokenizer=Tokenizer(tokenizer_path), out_dir=args.out, name=name, run_dir=run_dir, quick=args.quick,
               command=command)
     meta = recipe.train(model_config, train_config, run)
+    if worker:
+        shutil.rmtree(run.directory)
+        return {f"worker-{worker}": {"path": None, "metrics": meta["metrics"]}}
     key = name if len(registry.names(target=target)) > 1 else target
     return {key: {"path": str(run.directory), "metrics": meta["metrics"]}}
+
+
+def _start_strategy(train_config: TrainingConfig, recipe) -> int:
+    """Creates the `--strategy` of tf.distribute before any TensorFlow operation runs (multi-worker training
+    configures its collective operations at the start); returns this process's worker number (0: the chief,
+    or no strategy)."""
+    if not train_config.strategy:
+        return 0
+    if recipe.family != "language_model":
+        raise UsageError("--strategy trains the language models (shakespeare) only")
+    from .training import distributed
+
+    distributed.strategy(train_config.strategy)
+    return distributed.worker_index()
 
 
 def _engine(assets: Path):
@@ -313,6 +376,10 @@ def main(argv=None) -> int:
             _chat(args)
         elif args.command == "fill":
             _fill(args)
+        elif args.command == "convert-weights":
+            _emit(_convert_weights(args), args.json)
+        elif args.command == "export":
+            _emit(_export(args), args.json)
     except (UsageError, InputError, CheckpointError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,26 +1,44 @@
-"""The one checkpoint saver/loader: `assets/<name>/config.json` + `model.weights.h5`, hashed.
+"""The one checkpoint saver/loader: `assets/<name>/config.json` + safetensors weights, every file hashed.
 
-A model file is a program, so loading never unpickles or deserialises a model: the model is
-rebuilt in code from config.json and only its weights are read. Messages name files from the assets
-folder down (`assets/chatbot/config.json`): they reach the page and API callers, and the server's
-absolute paths are not theirs to see.
+The weights are arrays named by their Keras weight paths (`models.weights`), in one file,
+`model.safetensors`, or in shards of at most `MAX_FILE_BYTES` (`model-00001-of-00002.safetensors`).
+An array that training rounded to float16 values is stored as float16, exactly; the others as
+float32. Loading reads the arrays and nothing else: no pickle, no deserialised model (a model file is a
+program), and no TensorFlow, so the serving process builds its NumPy steps straight from them; the
+Keras reference model is rebuilt in code from config.json on first use and takes them back by name.
+Messages name files from the assets folder down (`assets/chatbot/config.json`): they reach the page and
+API callers, and the server's absolute paths are not theirs to see.
 """
 from __future__ import annotations
 
 import datetime
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+import numpy as np
+
 from . import config as config_module
-from .models.registry import FAMILIES, train_command
+from .models import weights as named_weights
+from .models.registry import CLI, FAMILIES, train_command
 from .tokenizer import Tokenizer, sha256_file
 
 log = logging.getLogger(__name__)
 
-WEIGHTS_FILE = "model.weights.h5"
+WEIGHTS_FILE = "model.safetensors"  # the weights in one file; shards are `model-00001-of-00002.safetensors`
+WEIGHTS_SUFFIX = ".safetensors"
+SHARD_NAME = "model-{index:05d}-of-{count:05d}.safetensors"
+# A hosted Space refuses a file over 10 MiB pushed without Git LFS: every weights file stays below.
+MAX_FILE_BYTES = 10 * 2 ** 20
+_HEADER_ALLOWANCE = 64 * 1024  # what a safetensors header (names, shapes, offsets) may take, at most
+LEGACY_WEIGHTS_FILE = "model.weights.h5"  # the Keras HDF5 weights of earlier checkpoints
 CONFIG_FILE = "config.json"
+
+
+def convert_command(name: str) -> str:
+    """The command that converts checkpoint `name` from `LEGACY_WEIGHTS_FILE` to safetensors."""
+    return f"{CLI} convert-weights {name}"
 
 
 class CheckpointError(RuntimeError):
@@ -64,23 +82,84 @@ def _shown_file(directory: Path, filename: str) -> str:
 
 @dataclass
 class Checkpoint:
+    """A verified checkpoint: its config, its weights by name, and the Keras reference model on demand."""
+
     name: str
-    model: object  # the rebuilt Keras model
+    directory: Path
     model_config: object  # its frozen dataclass
     meta: dict  # the whole config.json
+    # {Keras weight path below the model's name: array as stored, float16 or float32}; None once released
+    weights: dict | None
+    _model: object = field(default=None, repr=False)
+
+    def release_weights(self) -> None:
+        """Lets the arrays go once a NumPy model holds its own copy; `model` reads them again if asked."""
+        self.weights = None
+
+    @property
+    def model(self):
+        """The Keras model, rebuilt from config.json in code and given the weights by name on first use.
+        Only training, evaluation and the reference tests ask for it: it imports TensorFlow."""
+        if self._model is None:
+            model = FAMILIES[self.meta["family"]].build(self.model_config)
+            weights = self.weights if self.weights is not None else read_weights(self.directory, self.meta)
+            try:
+                named_weights.assign(model, weights)
+            except named_weights.WeightError as error:
+                raise _unfit(self.name, error) from None
+            self._model = model
+        return self._model
 
 
-def _without_optimizer(model, family: str, model_config):
-    """A fresh, uncompiled copy of `model`: a compiled model's weights file also holds Adam's
-    two slots per weight, tripling its size for nothing the demo uses."""
-    fresh = FAMILIES[family].build(model_config)
-    fresh.set_weights(model.get_weights())
-    return fresh
+def _unfit(name: str, error: Exception) -> CheckpointError:
+    return CheckpointError(f"checkpoint {name!r}: weights are unreadable or do not fit its config ({error}); "
+                           f"re-create it with `{train_command(name)}`")
+
+
+def stored(array: np.ndarray) -> np.ndarray:
+    """How a weight is stored: as float16 when that holds its values exactly (training rounded them,
+    `--round-matrices float16`), else as float32."""
+    array = np.asarray(array, dtype=np.float32)
+    half = array.astype(np.float16)
+    return half if np.isfinite(half).all() and np.array_equal(half.astype(np.float32), array) else array
+
+
+def write_weights(directory: str | Path, weights: dict[str, np.ndarray]) -> dict[str, str]:
+    """Writes `weights` (by name) as safetensors: one file, or shards of at most MAX_FILE_BYTES.
+
+    Safetensors files of an earlier save in `directory` are removed first, so no shard is left stale.
+    Returns:
+        {file name: sha256} of the files written, in order.
+    """
+    from safetensors.numpy import save_file
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("model*" + WEIGHTS_SUFFIX):
+        old.unlink()
+    arrays = {name: stored(array) for name, array in sorted(weights.items())}
+    shards: list[dict[str, np.ndarray]] = [{}]
+    budget = MAX_FILE_BYTES - _HEADER_ALLOWANCE
+    for name, array in arrays.items():
+        if array.nbytes > budget:
+            raise ValueError(f"weight {name} takes {array.nbytes:,} bytes, more than one file may hold "
+                             f"({budget:,})")
+        if sum(a.nbytes for a in shards[-1].values()) + array.nbytes > budget:
+            shards.append({})
+        shards[-1][name] = array
+    names = ([WEIGHTS_FILE] if len(shards) == 1 else
+             [SHARD_NAME.format(index=index, count=len(shards)) for index in range(1, len(shards) + 1)])
+    files = {}
+    for filename, shard in zip(names, shards):
+        save_file(shard, str(directory / filename), metadata={"format": "np"})
+        (directory / filename).chmod(0o644)  # safetensors creates it owner-only; a container's user reads it
+        files[filename] = sha256_file(directory / filename)
+    return files
 
 
 def save_checkpoint(directory: str | Path, model, *, family: str, model_config, tokenizer: Tokenizer,
                     meta: dict) -> Path:
-    """Writes the weights (no optimizer state) and config.json with every file's sha256.
+    """Writes the weights (by name; no optimizer state) and config.json with every file's sha256.
 
     Args:
         directory: the checkpoint folder, e.g. `assets/shakespeare-gru`.
@@ -93,20 +172,22 @@ def save_checkpoint(directory: str | Path, model, *, family: str, model_config, 
         The checkpoint folder.
     """
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    weights = directory / WEIGHTS_FILE
-    _without_optimizer(model, family, model_config).save_weights(weights)
+    (directory / LEGACY_WEIGHTS_FILE).unlink(missing_ok=True)  # an earlier run's, in the same folder
     record = dict(meta)
     record.update({
         "family": family,
         "model": config_module.to_dict(model_config),
         "tokenizer_sha256": tokenizer.sha256,
-        "files": {WEIGHTS_FILE: sha256_file(weights)},
-        "created": record.get("created") or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "files": write_weights(directory, named_weights.named(model)),
+        "created": record.get("created") or _now(),
     })
     (directory / CONFIG_FILE).write_text(config_module.dumps(record), encoding="utf-8")
     log.info("saved checkpoint %s", directory)
     return directory
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def read_meta(directory: str | Path) -> dict:
@@ -131,11 +212,21 @@ def read_meta(directory: str | Path) -> dict:
     return meta
 
 
+def weight_files(meta: dict) -> list[str]:
+    """The safetensors files config.json lists, in order."""
+    return sorted(name for name in meta["files"] if name.endswith(WEIGHTS_SUFFIX))
+
+
 def _check_meta_shape(directory: Path, meta) -> None:
-    """Refuses a config.json that parses but is not a checkpoint's (a garbled or foreign file)."""
+    """Refuses a config.json that parses but is not a checkpoint's (a garbled or foreign file), and one of
+    the earlier HDF5 format, saying how to convert it."""
     expected = {"family": str, "model": dict, "files": dict}
     wrong = [key for key, kind in expected.items() if not isinstance(meta, dict) or not isinstance(meta.get(key), kind)]
-    if not wrong and WEIGHTS_FILE not in meta["files"]:
+    if not wrong and not weight_files(meta):
+        if LEGACY_WEIGHTS_FILE in meta["files"]:
+            raise CheckpointError(
+                f"checkpoint {directory.name!r} holds its weights in the earlier HDF5 format ({LEGACY_WEIGHTS_FILE}); "
+                f"convert them with `{convert_command(directory.name)}`")
         wrong = [f"files.{WEIGHTS_FILE}"]
     if wrong:
         raise CheckpointError(
@@ -168,8 +259,55 @@ def verify(directory: str | Path, meta: dict, tokenizer: Tokenizer) -> None:
         )
 
 
+def _model_config(directory: Path, meta: dict, family: str | None):
+    """The model's dataclass from config.json, checked to be of `family` and to hold sizes a model can have."""
+    if meta["family"] not in FAMILIES or family not in (None, meta["family"]):
+        wanted = f"a {family} model" if family else f"one of the families {', '.join(FAMILIES)}"
+        raise CheckpointError(f"checkpoint {directory.name!r} holds a {meta['family']!r} model, not {wanted}; "
+                              f"re-create it with `{train_command(directory.name)}`")
+    config_class = FAMILIES[meta["family"]].config_class
+    try:
+        model_config = config_module.from_dict(config_class, meta["model"])
+        for setting in fields(model_config):  # the Keras layers checked these; the NumPy steps need them too
+            kind, value = type(setting.default), getattr(model_config, setting.name)
+            if kind in (int, float) and not _is_size(value, kind):
+                raise ValueError(f"{setting.name} must be {'an integer' if kind is int else 'a number'} ≥ 0, "
+                                 f"not {value!r}")
+    except (TypeError, ValueError) as error:  # a setting of the wrong type or out of range
+        raise CheckpointError(f"checkpoint {directory.name!r}: config.json describes no buildable model ({error}); "
+                              f"re-create it with `{train_command(directory.name)}`") from None
+    return model_config
+
+
+def _is_size(value, kind: type) -> bool:
+    """Whether `value` is a number ≥ 0 of `kind` (an int for int; an int or float for float)."""
+    number = isinstance(value, int if kind is int else (int, float)) and not isinstance(value, bool)
+    return number and value >= 0
+
+
+def read_weights(directory: Path, meta: dict) -> dict[str, np.ndarray]:
+    """Every weight of the checkpoint's safetensors files, by name (CheckpointError if a file is unreadable)."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    weights = {}
+    for filename in weight_files(meta):
+        try:
+            shard = load_file(directory / filename)
+        except (SafetensorError, OSError, ValueError) as error:  # truncated or not safetensors at all
+            reason = without_path(str(error), directory, 2).strip().splitlines()
+            raise _unfit(directory.name, f"{filename}: {reason[0] if reason else type(error).__name__}") from None
+        repeated = sorted(set(shard) & set(weights))
+        if repeated:
+            raise _unfit(directory.name, f"{repeated[0]} is in two files")
+        weights.update(shard)
+    return weights
+
+
 def load_checkpoint(directory: str | Path, tokenizer: Tokenizer, *, family: str | None = None) -> Checkpoint:
-    """Verifies, rebuilds from config.json in code, and loads the weights.
+    """Verifies the checkpoint and reads its config and weights; imports no TensorFlow. Whether the weights
+    fit the config is found by what is built from them: the NumPy step, or `Checkpoint.model` (Keras), each
+    raising `unfit`'s CheckpointError.
 
     Args:
         directory: the checkpoint folder.
@@ -179,22 +317,52 @@ def load_checkpoint(directory: str | Path, tokenizer: Tokenizer, *, family: str 
     directory = Path(directory)
     meta = read_meta(directory)
     verify(directory, meta, tokenizer)
-    if meta["family"] not in FAMILIES or family not in (None, meta["family"]):
-        wanted = f"a {family} model" if family else f"one of the families {', '.join(FAMILIES)}"
-        raise CheckpointError(f"checkpoint {directory.name!r} holds a {meta['family']!r} model, not {wanted}; "
-                              f"re-create it with `{train_command(directory.name)}`")
-    kind = FAMILIES[meta["family"]]
-    try:
-        model_config = config_module.from_dict(kind.config_class, meta["model"])
-        model = kind.build(model_config)
-    except (TypeError, ValueError) as error:  # a setting of the wrong type or out of range
-        raise CheckpointError(f"checkpoint {directory.name!r}: config.json describes no buildable model ({error}); "
-                              f"re-create it with `{train_command(directory.name)}`") from None
-    try:
-        model.load_weights(directory / WEIGHTS_FILE)
-    except (ValueError, OSError) as error:  # a truncated HDF5 file, or layers of other shapes
-        reason = without_path(str(error), directory, 2).strip()  # HDF5 may name the file in full
-        first_line = reason.splitlines()[0] if reason else type(error).__name__
-        raise CheckpointError(f"checkpoint {directory.name!r}: weights are unreadable or do not fit its config "
-                              f"({first_line}); re-create it with `{train_command(directory.name)}`") from None
-    return Checkpoint(directory.name, model, model_config, meta)
+    model_config = _model_config(directory, meta, family)
+    return Checkpoint(directory.name, directory, model_config, meta, read_weights(directory, meta))
+
+
+def unfit(checkpoint: Checkpoint, error: Exception) -> CheckpointError:
+    """The CheckpointError of weights that do not fit the checkpoint's config (`models.weights.WeightError`)."""
+    return _unfit(checkpoint.name, error)
+
+
+def convert_legacy(directory: str | Path, tokenizer: Tokenizer, *, command: str | None = None) -> dict:
+    """Converts a checkpoint's Keras HDF5 weights (`LEGACY_WEIGHTS_FILE`) to safetensors, in place.
+
+    The HDF5 file is verified against its sha256, read by Keras into the model rebuilt from config.json,
+    written by name as safetensors, read back and compared, then removed; config.json records what was
+    converted from what (`converted_from`: the file, its sha256, the command, the date).
+    Args:
+        directory: the checkpoint folder.
+        tokenizer: the tokenizer the checkpoint was trained with.
+        command: the command line to record (default: `convert_command(name)`).
+    Returns:
+        The new config.json contents.
+    """
+    directory = Path(directory)
+    path = directory / CONFIG_FILE
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {directory.name!r} is missing (no {CONFIG_FILE})")
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    if weight_files(meta) or LEGACY_WEIGHTS_FILE not in meta.get("files", {}):
+        raise CheckpointError(f"checkpoint {directory.name!r} has no {LEGACY_WEIGHTS_FILE} to convert "
+                              f"(its files: {', '.join(meta.get('files', {})) or 'none'})")
+    verify(directory, meta, tokenizer)
+    model_config = _model_config(directory, meta, None)
+    model = FAMILIES[meta["family"]].build(model_config)
+    model.load_weights(directory / LEGACY_WEIGHTS_FILE)
+    weights = named_weights.named(model)
+    source_sha256 = meta["files"][LEGACY_WEIGHTS_FILE]
+    files = write_weights(directory, weights)
+    written = read_weights(directory, {"files": files})
+    for name, array in weights.items():  # exactly the same numbers, whichever way each is stored
+        if not np.array_equal(np.asarray(written[name], np.float32), array):
+            raise CheckpointError(f"checkpoint {directory.name!r}: {name} changed in conversion")
+    (directory / LEGACY_WEIGHTS_FILE).unlink()
+    meta["files"] = files
+    meta["converted_from"] = {"file": LEGACY_WEIGHTS_FILE, "sha256": source_sha256,
+                              "command": command or convert_command(directory.name), "date": _now(),
+                              "stored": {name: str(array.dtype) for name, array in written.items()}}
+    path.write_text(config_module.dumps(meta), encoding="utf-8")
+    log.info("converted %s: %s", directory, ", ".join(files))
+    return meta

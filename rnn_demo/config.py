@@ -86,13 +86,20 @@ class TrainingConfig:
     # after training (still stored as float32), so the compiled sampler can read half the bytes
     # with no difference from Keras; "" keeps full float32.
     round_matrices: str = ""
+    # Language models: "" trains on this process's default device with Keras `fit`; "mirrored" on every
+    # local GPU (or the CPU), "multi-worker" on the machines of TF_CONFIG, both with the custom loop of
+    # training/distributed.py (same global batch_size, split between the replicas).
+    strategy: str = ""
 
     def __post_init__(self):
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, not {self.lr_schedule!r}")
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {', '.join(STRATEGIES[1:])} or empty, not {self.strategy!r}")
 
 
 LR_SCHEDULES = ("plateau", "cosine")
+STRATEGIES = ("", "mirrored", "multi-worker")
 
 
 @dataclass(frozen=True)

@@ -266,3 +266,200 @@ def fill_metrics(numpy_model, tokenizer: Tokenizer, config, *, per_source: int |
             / len(FAMOUS_LINES) for name in ("model", "model_with_memory")}
         metrics["famous_lines_count"] = len(FAMOUS_LINES)
     return metrics
+
+
+# --- everyday input: the fixed held-out sets of data/heldout (issue 13) ------------------
+
+CALIBRATION_BINS = 10
+EVERYDAY_CHAT_BEAM = 4  # as the page's default decoding
+EVERYDAY_FILL_TOP_K = 5
+
+
+def expected_calibration_error(confidences, hits, bins: int = CALIBRATION_BINS) -> float:
+    """Σ over equal-width confidence bins of (share of items in the bin) × |accuracy − mean confidence|.
+
+    Args:
+        confidences: the probability given to each item's top answer, in [0, 1].
+        hits: whether each top answer was right.
+        bins: how many bins split [0, 1].
+    """
+    confidences, hits = np.asarray(confidences, dtype=float), np.asarray(hits, dtype=float)
+    if len(confidences) == 0:
+        return 0.0
+    which = np.minimum((confidences * bins).astype(int), bins - 1)
+    error = 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            error += inside.mean() * abs(hits[inside].mean() - confidences[inside].mean())
+    return float(error)
+
+
+def fit_platt(log_probabilities, hits, *, steps: int = 2_000, learning_rate: float = 0.5) -> dict:
+    """Platt scaling: p = sigmoid(a · log p_model + b), (a, b) by gradient descent on the log loss.
+
+    Args:
+        log_probabilities: the model's own log-probability of each filler (natural log).
+        hits: whether each filler was the right one.
+    Returns:
+        {"a", "b"}: the calibration `calibrated_probability` applies.
+    """
+    from .serving.fill import LOG_PROBABILITY_FLOOR
+
+    x, y = np.asarray(log_probabilities, dtype=float), np.asarray(hits, dtype=float)
+    x = np.maximum(x, LOG_PROBABILITY_FLOOR)
+    a, b = 1.0, 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(a * x + b)))
+        a -= learning_rate * float(np.mean((p - y) * x)) / max(1.0, float(np.mean(x * x)))
+        b -= learning_rate * float(np.mean(p - y))
+    return {"a": a, "b": b}
+
+
+def _gap_rankings(numpy_model, tokenizer: Tokenizer, config, items) -> list[tuple[list[tuple[str, float]], str]]:
+    """([(filler, the model's own probability)] best first, the answer) of each held-out gap."""
+    from .serving import rank_fill
+
+    found = []
+    for item in items:
+        ranking = rank_fill(numpy_model, tokenizer, config, item["left"], item["right"], beam_width=FILL_EVAL_BEAM,
+                            deadline_s=DECODING_DEADLINE_S)
+        ranked = sorted(ranking.probabilities.items(), key=lambda pair: -pair[1])[:EVERYDAY_FILL_TOP_K]
+        found.append((ranked, item["answer"]))
+    return found
+
+
+def fit_fill_calibration(numpy_model, tokenizer: Tokenizer, config, items) -> dict:
+    """Platt scaling fitted on every shown filler of the validation gaps: {"a", "b", "gaps"}."""
+    x, y = [], []
+    for ranked, answer in _gap_rankings(numpy_model, tokenizer, config, items):
+        for text, probability in ranked:
+            x.append(math.log(max(probability, 1e-300)))
+            y.append(text.casefold() == answer.casefold())
+    return {**fit_platt(x, y), "gaps": len(items)}
+
+
+def everyday_fill_metrics(numpy_model, tokenizer: Tokenizer, config, items, *, calibration: dict | None = None) -> dict:
+    """Top-1, top-5 and the calibration error of the top filler on held-out everyday gaps.
+
+    The calibration error is reported for the probability as the page showed it before issue 13
+    (normalised over the 5 fillers shown), for the model's own probability of the filler, and,
+    given a calibration, for the calibrated probability the page shows now.
+    """
+    rankings = _gap_rankings(numpy_model, tokenizer, config, items)
+    hits = [_hits([text for text, _ in ranked], answer) for ranked, answer in rankings]
+    first = [bool(ranked) and ranked[0][0].casefold() == answer.casefold() for ranked, answer in rankings]
+    normalised = [ranked[0][1] / sum(p for _, p in ranked) if ranked else 0.0 for ranked, _ in rankings]
+    own = [ranked[0][1] if ranked else 0.0 for ranked, _ in rankings]
+    metrics = {"gaps": len(items), "top1_accuracy": sum(h[0] for h in hits) / max(len(items), 1),
+               "top5_accuracy": sum(h[1] for h in hits) / max(len(items), 1),
+               "ece_normalised_over_shown": expected_calibration_error(normalised, first),
+               "ece_model_probability": expected_calibration_error(own, first)}
+    if calibration:
+        from .serving.fill import calibrated_probability
+
+        calibrated = [calibrated_probability(p, calibration) for p in own]
+        metrics["ece_calibrated"] = expected_calibration_error(calibrated, first)
+        metrics["calibration"] = calibration
+    return metrics
+
+
+def everyday_chat_replies(numpy_model, tokenizer: Tokenizer, config, items) -> list[tuple[str, float | None]]:
+    """(reply, confidence) to each held-out chat item, as the page answers with beam 4: the
+    other-language rule first, then the model (confidence: `serving.chat.reply_confidence`)."""
+    from .config import PERSONA_MODERN, PERSONA_SHAKESPEARE
+    from .data.encoding import seq2seq_example
+    from .decoding import seq2seq_beam_search
+    from .serving.chat import language_reply, reply_confidence
+    from .tokenizer import EOS_ID
+
+    tags = {"modern": PERSONA_MODERN, "shakespeare": PERSONA_SHAKESPEARE}
+    found = []
+    for item in items:
+        fixed = language_reply(item["message"], item["persona"])
+        if fixed is not None:
+            found.append((fixed, None))
+            continue
+        source, _ = seq2seq_example(tokenizer, tags[item["persona"]], [*item["history"], item["message"]], None,
+                                    max_source_tokens=config.max_source_tokens, max_target_tokens=config.max_target_tokens)
+        hypotheses, memory = seq2seq_beam_search(numpy_model, source, start_id=BOS_ID, end_id=EOS_ID,
+                                                 beam_width=EVERYDAY_CHAT_BEAM, max_new_tokens=config.max_target_tokens,
+                                                 deadline_s=DECODING_DEADLINE_S)
+        tokens = hypotheses[0].tokens if hypotheses else []
+        found.append((tokenizer.decode(tokens), reply_confidence(numpy_model, memory, tokens)))
+    return found
+
+
+def chat_item_is_right(item: dict, reply: str) -> bool:
+    """The automatic check of one held-out chat item (`chat_kinds.reply_is_right`)."""
+    from .data.chat_kinds import reply_is_right
+
+    return reply_is_right(item["check"], reply, accepted=tuple(item["accepted"]), mood=item["mood"])
+
+
+def choose_unsure_threshold(confidences, rights) -> float | None:
+    """The confidence below which a reply is flagged "unsure": the cut that classifies the most
+    validation replies correctly (right above it, wrong below it). None when no reply was scored."""
+    pairs = sorted((c, r) for c, r in zip(confidences, rights) if c is not None)
+    if not pairs:
+        return None
+    best, best_correct = pairs[0][0] - 1e-6, sum(r for _, r in pairs)  # flag nothing
+    wrong_below = right_below = 0
+    for i, (confidence, right) in enumerate(pairs):
+        wrong_below += not right
+        right_below += right
+        correct = wrong_below + (sum(r for _, r in pairs[i + 1:]))
+        if correct > best_correct:
+            best, best_correct = confidence + 1e-6, correct
+    return float(best)
+
+
+def everyday_chat_metrics(numpy_model, tokenizer: Tokenizer, config, items, *, threshold: float | None = None) -> dict:
+    """Replies right overall and by kind on held-out chat items, capitals per persona, and how the
+    "unsure" flag at `threshold` splits them."""
+    replies = everyday_chat_replies(numpy_model, tokenizer, config, items)
+    rights = [chat_item_is_right(item, reply) for item, (reply, _) in zip(items, replies)]
+    by_kind: dict[str, list[bool]] = {}
+    for item, right in zip(items, rights):
+        by_kind.setdefault(item["kind"], []).append(right)
+    with_history = [right for item, right in zip(items, rights) if item["history"]]
+    metrics = {"messages": len(items), "right": sum(rights) / max(len(items), 1),
+               "right_by_kind": {kind: sum(r) / len(r) for kind, r in sorted(by_kind.items())},
+               "messages_by_kind": {kind: len(r) for kind, r in sorted(by_kind.items())},
+               "right_with_history": sum(with_history) / max(len(with_history), 1)}
+    if threshold is not None:
+        flagged = [r for (_, c), r in zip(replies, rights) if c is not None and c < threshold]
+        kept = [r for (_, c), r in zip(replies, rights) if c is None or c >= threshold]
+        metrics.update(unsure_threshold=threshold, unsure_share=len(flagged) / max(len(items), 1),
+                       right_when_unsure=sum(flagged) / max(len(flagged), 1),
+                       right_when_sure=sum(kept) / max(len(kept), 1))
+    return metrics
+
+
+def everyday_metrics(chatbot=None, filler=None, tokenizer: Tokenizer | None = None, *, limit: int | None = None) -> dict:
+    """Every figure of issue 13 on the fixed sets: thresholds and calibration fitted on the validation
+    files, figures reported on the test files.
+
+    Args:
+        chatbot, filler: (NumpySeq2Seq, Seq2SeqConfig) of each model to evaluate, or None.
+        tokenizer: the shared tokenizer.
+        limit: score only the first items of each file (quick runs and tests).
+    """
+    from .data import heldout
+
+    def load(name, role):
+        return heldout.load(name, role)[:limit]
+
+    found = {}
+    if chatbot is not None:
+        model, config = chatbot
+        validation = load("chat", "validation")
+        replies = everyday_chat_replies(model, tokenizer, config, validation)
+        threshold = choose_unsure_threshold([c for _, c in replies],
+                                            [chat_item_is_right(i, r) for i, (r, _) in zip(validation, replies)])
+        found["chat"] = everyday_chat_metrics(model, tokenizer, config, load("chat", "test"), threshold=threshold)
+    if filler is not None:
+        model, config = filler
+        calibration = fit_fill_calibration(model, tokenizer, config, load("gaps", "validation"))
+        found["gaps"] = everyday_fill_metrics(model, tokenizer, config, load("gaps", "test"), calibration=calibration)
+    return found

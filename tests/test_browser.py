@@ -190,3 +190,130 @@ def test_a_missing_checkpoint_is_explained_on_its_tab_and_the_others_work(page, 
         expect(page.locator("#shakespeare-notice").filter(visible=True)).to_have_count(0)
         page.get_by_role("button", name="Generate").click()
         expect(page.locator("#output textarea")).to_have_value(starts_with_and_goes_on("ROMEO:\n"))
+
+
+# The page as visitors see it: both languages, light and dark, a phone and a laptop.
+LOCALES = {"en": "en-US", "zh": "zh-CN"}
+WIDTHS = {"phone": 390, "laptop": 1280}
+HEIGHT = 900
+TABS = {"en": ["Shakespeare", "Chatbot", "Fill the blank", "Lab", "Learn"],
+        "zh": ["莎士比亚", "聊天", "填空", "实验室", "学习"]}
+# What may stay English on a Chinese page: names (of models, symbols, options) and the models' own text.
+ENGLISH_NAMES = {"GRU", "LSTM", "RNN", "MLP", "CPU", "Top", "MASK", "API", "log", "English",
+                 # Gradio's own, untranslated by its zh-CN table: the progress label and a "common.complete" key
+                 "processing", "common", "complete"}
+CONTENT = ("#prompt", "#output", "#chat [data-testid='bot']", "#chat [data-testid='user']", "#probabilities",
+           "#candidates", "#completed", "#attention th", "#attention li", ".gallery", "#sentence", "#message",
+           "table", "[data-testid='textbox']", "textarea", "code", ".glass", "#lab")
+
+
+@pytest.fixture(scope="module")
+def visitor(browser):
+    """`visitor(language, width, dark)`: a page of a new browser context with that language and size."""
+    contexts = []
+
+    def open_page(language: str, width: int, dark: bool = False) -> Page:
+        context = browser.new_context(locale=LOCALES[language], viewport={"width": width, "height": HEIGHT},
+                                      color_scheme="dark" if dark else "light")
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def english_words_shown(page: Page) -> set[str]:
+    """English words in the page's visible text, outside the visitor's and the models' own text."""
+    text = page.evaluate("""(content) => {
+        return [...document.body.querySelectorAll('*')]
+            .filter(e => e.children.length === 0 && e.offsetParent !== null && !content.some(s => e.closest(s)))
+            .map(e => e.innerText || '').join(' ');
+    }""", list(CONTENT))
+    return {word for word in re.findall(r"[A-Za-z]{2,}", text)} - ENGLISH_NAMES
+
+
+def overlap(box: dict, other: dict, tolerance: float = 1) -> bool:
+    """Whether two bounding boxes share more than `tolerance` pixels each way."""
+    return (min(box["x"] + box["width"], other["x"] + other["width"]) - max(box["x"], other["x"]) > tolerance
+            and min(box["y"] + box["height"], other["y"] + other["height"]) - max(box["y"], other["y"]) > tolerance)
+
+
+def expect_all_tabs_on_screen(page: Page, language: str) -> None:
+    for name in TABS[language]:
+        expect(page.get_by_role("tab", name=name, exact=True)).to_be_visible()
+    expect(page.locator("#main-tabs .overflow-menu").filter(visible=True)).to_have_count(0)
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+@pytest.mark.parametrize("language", LOCALES)
+def test_every_tab_reads_well(visitor, app_url, language, dark, width):
+    page = visitor(language, width, dark)
+    page.goto(app_url + ("?__theme=dark" if dark else ""))
+    name = f"{language}-{'dark' if dark else 'light'}-{width}"
+    expect_all_tabs_on_screen(page, language)
+    assert page.evaluate("document.body.classList.contains('dark')") == dark
+    page.locator("#generate").click()
+    expect(page.locator("#probabilities .confidence-set").first).to_be_visible()
+    snap(page, f"{name}-shakespeare")
+    page.get_by_role("tab", name=TABS[language][1], exact=True).click()
+    page.locator("#message textarea").fill("What is the capital of France?")
+    page.locator("#send").click()
+    expect(page.locator("#attention table")).to_be_visible()
+    first_message = page.locator("#chat [data-testid='user']").first.bounding_box()
+    toolbar = page.locator("#chat .icon-button-wrapper, #chat .top-panel").filter(visible=True)
+    for index in range(toolbar.count()):  # the chat's toolbar (and each message's copy button) leave it uncovered
+        assert not overlap(toolbar.nth(index).bounding_box(), first_message), "a chat button covers the first message"
+    cell = page.locator("#attention td").first
+    colour = cell.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert colour.startswith("rgba(253, 186, 116" if dark else "rgba(234, 88, 12"), colour
+    snap(page, f"{name}-chatbot")
+    page.get_by_role("tab", name=TABS[language][2], exact=True).click()
+    page.locator("#fill-button").click()
+    expect(page.locator("#fill-note")).not_to_be_empty()
+    snap(page, f"{name}-fill")
+    if language == "zh":
+        for tab in page.get_by_role("tab").all():
+            tab.click()
+            page.wait_for_timeout(200)
+            assert not english_words_shown(page), f"untranslated on {tab.inner_text()}: {english_words_shown(page)}"
+
+
+def test_the_switches_change_language_and_theme(visitor, app_url):
+    page = visitor("en", WIDTHS["laptop"])
+    page.goto(app_url)
+    expect(page.get_by_role("tab", name="Shakespeare", exact=True)).to_be_visible()
+    page.locator("#switch-theme").click()
+    assert page.evaluate("document.body.classList.contains('dark')")
+    page.locator("#switch-language").click()
+    expect(page.get_by_role("tab", name="莎士比亚", exact=True)).to_be_visible()
+    assert "rnn_lang=zh-CN" in page.evaluate("document.cookie") and "__theme=dark" in page.url
+    assert page.evaluate("document.body.classList.contains('dark')")  # the theme survives the reload
+    page.locator("#prompt textarea").fill("   ")
+    page.locator("#generate").click()
+    expect(toast(page)).to_have_text("开头是空的：请先输入几个词")  # the server's message, in the page's language
+    snap(page, "switched-to-chinese-dark")
+    page.locator("#switch-language").click()
+    expect(page.get_by_role("tab", name="Shakespeare", exact=True)).to_be_visible()
+
+
+def test_a_slow_pace_shows_the_text_grow_and_stop_ends_it(page, app_url, engine):
+    open_tab(page, app_url, "Shakespeare")
+    page.get_by_label("20 a second").check()
+    engine.ended.clear()
+    started = page.evaluate("performance.now()")
+    page.locator("#generate").click()
+    assert engine.ended.wait(WAIT_S) and engine.how == "finished"  # the server computed every token at once
+    expect(page.locator("#output textarea")).to_have_value(starts_with_and_goes_on("ROMEO:\n"))
+    page.wait_for_timeout(1000)
+    shown = len(page.locator("#output textarea").input_value())
+    assert shown < len(engine.last_text), "the page showed the whole text at once"
+    page.locator("#stop").click()
+    page.wait_for_timeout(1000)
+    stopped = len(page.locator("#output textarea").input_value())
+    page.wait_for_timeout(1000)
+    assert len(page.locator("#output textarea").input_value()) == stopped < len(engine.last_text)
+    assert page.evaluate("performance.now()") - started > 2000

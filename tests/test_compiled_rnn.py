@@ -134,12 +134,17 @@ def test_the_engine_streams_through_it_with_the_same_text_on_one_core_or_two(qui
     assert loaded.sampler is not None and loaded.sampler.half_precision  # trained with --round-matrices float16
     assert engine.language_model("shakespeare-lstm").sampler.half_precision
     blocks = []
-    sample = loaded.sampler.sample
-    monkeypatch.setattr(loaded.sampler, "sample", lambda *args, **kwargs: blocks.append(args[2]) or sample(*args, **kwargs))
+    sample_rows = loaded.sampler.sample_rows
+
+    def recording(logits, hidden, cells, counts, *args, **kwargs):  # the batched decoder's one call a block
+        blocks.extend(counts.tolist())
+        return sample_rows(logits, hidden, cells, counts, *args, **kwargs)
+
+    monkeypatch.setattr(loaded.sampler, "sample_rows", recording)
     request = GenerationRequest(prompt="ROMEO:", max_tokens=70, temperature=0.8, seed=3)
     texts = []
     for cores in (1, 2):
-        monkeypatch.setattr(engine, "_cores_for_one", lambda cores=cores: cores)
+        monkeypatch.setattr(loaded.decoder, "threads", cores)
         result = engine.generate(request)
         assert result.tokens == 70 and result.stop_reason == "max_tokens"
         texts.append(result.text)

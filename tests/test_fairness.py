@@ -17,7 +17,9 @@ from gradio_client.utils import QueueError
 
 from rnn_demo.serving import Engine
 from rnn_demo.ui import page
-from rnn_demo.ui.fairness import MAX_PENDING_PER_VISITOR, FairQueue, ServiceLedger
+from starlette.requests import Request
+
+from rnn_demo.ui.fairness import MAX_PENDING_PER_VISITOR, FairQueue, ServiceLedger, SessionMessages, address_of
 
 GENERATE = dict(prompt="ROMEO:\n", model="shakespeare-gru", max_tokens=12, temperature=0.0, top_k=0, top_p=1.0,
                 repetition_penalty=1.0, seed=0)
@@ -138,6 +140,38 @@ def test_a_visitor_over_its_share_is_refused_clearly_and_others_are_still_served
         assert MAX_PENDING_PER_VISITOR + 1 not in engine.began  # the refused requests never ran
 
 
+def post_generate(demo, seed: int, **body) -> httpx.Response:
+    """A raw REST call of /generate (no session unless `body` brings one), as a script would send it."""
+    return httpx.post(demo.local_url + "gradio_api/call/generate", timeout=WAIT_S,
+                      json={"data": list({**GENERATE, "seed": seed}.values()), **body})
+
+
+def test_rest_calls_without_a_session_are_one_visitor_per_address(quick_assets, serve_app):
+    """Each session-less call is a new session to Gradio; from one address they share one visitor's share."""
+    seeds = range(1, MAX_PENDING_PER_VISITOR + 2)
+    engine = GatedEngine(quick_assets, seeds=[*seeds, LIGHT])
+    with serve_app(engine) as demo:
+        for seed in seeds[:-1]:
+            assert post_generate(demo, seed).status_code == 200
+        wait_for(lambda: len(engine.began) == page.CONCURRENCY)  # the rest wait in the queue
+        refused = post_generate(demo, seeds[-1])
+        assert refused.status_code == 503
+        assert refused.json()["detail"].startswith(f"Too many requests of yours at once: {MAX_PENDING_PER_VISITOR}")
+        light = submit(Client(demo.local_url, verbose=False), LIGHT)  # a visitor with a session is let in
+        wait_for(lambda: queue_size(demo) == MAX_PENDING_PER_VISITOR - page.CONCURRENCY + 1)
+        engine.release(1)
+        wait_for(lambda: len(engine.began) == page.CONCURRENCY + 1)
+        assert engine.began[-1] == LIGHT  # and goes before the address's backlog
+        finish(engine, [light])
+        assert seeds[-1] not in engine.began
+
+
+def test_the_address_of_a_call_is_its_peers_whatever_its_headers_say():
+    scope = {"type": "http", "client": ("10.0.0.7", 40000), "headers": [(b"x-forwarded-for", b"203.0.113.9")]}
+    assert address_of(Request(scope)) == ("address", "10.0.0.7")
+    assert address_of(None) == address_of(Request({"type": "http", "headers": []}))  # no peer: one shared visitor
+
+
 def test_the_app_serves_from_the_fair_queue_with_gradios_limits(quick_assets, serve_app):
     with serve_app(Engine(quick_assets)) as demo:
         queue = demo._queue
@@ -194,3 +228,16 @@ def test_the_ledger_forgets_the_least_recent_visitor_beyond_its_capacity():
         ledger.started(visitor)
         ledger.finished(visitor, 1.0)
     assert ledger.tag("a") == ledger.clock == 0.0 and ledger.tag("c") == 1.0
+
+
+# --- what the queue keeps ---------------------------------------------------------------------------
+
+
+def test_the_queue_forgets_the_oldest_ended_sessions_beyond_its_capacity_never_a_busy_one():
+    forgotten = []
+    messages = SessionMessages(2, busy=lambda session: session == "running", forget=forgotten.append)
+    for session in ("running", "a", "b", "c"):
+        messages[session] = []
+    assert list(messages) == ["running", "b", "c"] and forgotten == ["a"]
+    messages["d"] = []
+    assert list(messages) == ["running", "c", "d"] and forgotten == ["a", "b"]

@@ -83,7 +83,7 @@ def _truncate(path) -> None:
 
 
 def _truncate_keeping_hash(directory) -> None:
-    """A truncated weights file whose sha256 in config.json was updated too: only h5py can tell."""
+    """A truncated weights file whose sha256 in config.json was updated too: only the safetensors reader can tell."""
     _truncate(directory / WEIGHTS_FILE)
     _rewrite_config(directory, lambda meta: meta["files"].update({WEIGHTS_FILE: sha256_file(directory / WEIGHTS_FILE)}))
 
@@ -91,8 +91,8 @@ def _truncate_keeping_hash(directory) -> None:
 # name: (how the `blank` checkpoint is damaged, what the fill tab then says)
 BLANK_DAMAGES = {
     "missing checkpoint": (shutil.rmtree, r"checkpoint 'blank' is missing"),
-    "missing weights": (lambda d: (d / WEIGHTS_FILE).unlink(), "lacks model.weights.h5"),
-    "truncated weights": (lambda d: _truncate(d / WEIGHTS_FILE), "is corrupted: model.weights.h5 does not match"),
+    "missing weights": (lambda d: (d / WEIGHTS_FILE).unlink(), "lacks model.safetensors"),
+    "truncated weights": (lambda d: _truncate(d / WEIGHTS_FILE), "is corrupted: model.safetensors does not match"),
     "truncated weights, hash updated": (_truncate_keeping_hash, "weights are unreadable"),
     "wrong sha256": (lambda d: _rewrite_config(d, lambda m: m["files"].update({WEIGHTS_FILE: "0" * 64})),
                      "is corrupted"),

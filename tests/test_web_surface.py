@@ -4,6 +4,7 @@ that pile up, routes the page does not use, unknown sessions and events, private
 Each test reproduces one finding of the red-team pass (issue 16), scaled down to seconds.
 """
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ from starlette.testclient import TestClient
 
 from rnn_demo.config import LIMITS
 from rnn_demo.serving import Engine
-from rnn_demo.ui import page, web_limits
+from rnn_demo.ui import fairness, page, web_limits
 from rnn_demo.ui.web_limits import MAX_BODY_BYTES, UPLOAD, UploadLimit, WebLimits
 
 MIB = 1 << 20
@@ -86,6 +87,16 @@ def call(base: str, name: str, data: list) -> tuple[str, str]:
         return event_id, client.get(f"/gradio_api/call/{name}/{event_id}").text
 
 
+def posted_until_queued(client: httpx.Client, name: str, body: dict) -> str:
+    """POSTs a call, again while the queue is full (503), as a client that backs off; its event id."""
+    deadline = time.monotonic() + HTTP_TIMEOUT_S
+    while (posted := client.post(f"/gradio_api/call/{name}", json=body)).status_code == 503:
+        assert time.monotonic() < deadline, posted.text
+        time.sleep(0.05)
+    assert posted.status_code == 200, posted.text
+    return posted.json()["event_id"]
+
+
 def files_under(folder: Path) -> list[Path]:
     return [path for path in folder.rglob("*") if path.is_file()]
 
@@ -139,6 +150,32 @@ def test_refused_and_finished_rest_calls_do_not_pile_up(demo, base):
         assert "event: complete" in call(base, "fill", FILL)[1]
     assert len(demo.app.state_holder.session_data) <= page.SESSION_CAPACITY
     assert resident_mib() - before < MAX_GROWTH_MIB  # Gradio's 10,000 sessions would keep ≥ 40 MiB of prompts
+
+
+def test_unread_rest_results_are_kept_for_the_newest_sessions_only(demo, base):
+    """A flood of calls whose results are never read (each with a session of its own, as a script may
+    make up) keeps the messages of at most MAX_SESSIONS_KEPT sessions; the forgotten answer a short 404."""
+    queue = demo._queue
+    calls = 2 * fairness.MAX_SESSIONS_KEPT
+    with httpx.Client(base_url=base, timeout=HTTP_TIMEOUT_S) as client:
+        event_ids = [posted_until_queued(client, "fill", {"data": FILL, "session_hash": f"unread-{n}"})
+                     for n in range(calls)]
+        # Every call has ended once the queue holds none of them (the last ones may still run).
+        deadline = time.monotonic() + HTTP_TIMEOUT_S
+        while any(event_id in queue.event_ids_to_events for event_id in event_ids):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert len(queue.pending_messages_per_session) <= fairness.MAX_SESSIONS_KEPT
+        assert len(queue.pending_event_ids_session) <= fairness.MAX_SESSIONS_KEPT
+        assert "event: complete" in client.get(f"/gradio_api/call/fill/{event_ids[-1]}").text
+        oldest = client.get(f"/gradio_api/call/fill/{event_ids[0]}")
+        assert oldest.status_code == 404 and oldest.json()["detail"] == web_limits.NO_SUCH_SESSION
+
+
+def test_the_queue_keeps_no_per_event_records_for_the_monitoring_it_does_not_serve(demo, base):
+    for _ in range(3):
+        assert "event: complete" in call(base, "fill", FILL)[1]
+    assert not demo.enable_monitoring and demo._queue.event_analytics == {}
 
 
 # --- 3. routes the page does not use -------------------------------------------------------------------
@@ -222,8 +259,31 @@ def test_events_marked_private_are_not_callable_through_the_api(demo, base):
     for index, name in private.items():
         with pytest.raises(ValueError):
             client.predict(api_name=f"/{name}")
-        with pytest.raises(ValueError):
+        with pytest.raises((ValueError, httpx.HTTPStatusError)):  # refused by gradio_client, or 403 by the app
             client.predict(fn_index=index)
+    assert_still_serving(base)
+
+
+def join(base: str, index: int, session: str, data: list | None = None) -> httpx.Response:
+    return httpx.post(f"{base}/gradio_api/queue/join", timeout=HTTP_TIMEOUT_S,
+                      json={"data": data or [], "fn_index": index, "session_hash": session})
+
+
+def test_private_events_are_refused_to_a_session_that_has_not_loaded_the_page(demo, base):
+    """The page runs its load event first, then calls its private events by number; a script that calls
+    them by number straight away is refused (one that runs the load event first is not told apart)."""
+    loads = [index for index, fn in demo.fns.items() if any(event == "load" for _, event in fn.targets)]
+    private = [index for index, fn in demo.fns.items()
+               if fn.api_visibility == "private" and fn.fn is not None and index not in loads]
+    assert loads and private
+    for index in private:
+        response = join(base, index, "script")
+        assert response.status_code == 403, index
+        assert response.json()["detail"] == web_limits.PAGE_ONLY.format(index=index)
+    assert join(base, loads[0], "page").status_code == 200  # the page's load event
+    assert join(base, private[0], "page").status_code == 200
+    public = next(index for index, fn in demo.fns.items() if fn.api_name == "fill")
+    assert join(base, public, "script", list(FILL)).status_code == 200  # the public API needs no page
     assert_still_serving(base)
 
 

@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from . import corpora
+from . import chat_kinds, corpora, everyday
 
 MODERN = "modern"
 SHAKESPEARE = "shakespeare"
-SOURCES = ("chat", "facts", "plays", "smalltalk")  # also the order of `exchanges`
+SOURCES = ("chat", "facts", "plays", "smalltalk", "everyday", "kinds")  # also the order of `exchanges`
 
 MAX_CONTEXT_TURNS = 3
 MAX_SPEECH_CHARS = 300
@@ -25,8 +25,8 @@ class Exchange:
     persona: str  # "modern" or "shakespeare"
     context: tuple[str, ...]  # previous turns, oldest first; the last is the message answered
     reply: str
-    source: str  # "chat", "facts", "plays" or "smalltalk"
-    template: str = ""  # the question phrasing's id, e.g. "capital/3"; "" unless from facts
+    source: str  # one of SOURCES
+    template: str = ""  # the question phrasing's id, e.g. "capital/3"; for "kinds", the Talk's template
 
 
 # --- modern chat -----------------------------------------------------------------------
@@ -213,6 +213,9 @@ def _fact_exchanges(fact: dict, questions: FactQuestions, split: str) -> list[Ex
     for i in _phrasings(questions, split):
         phrasing = questions.phrasings[i]
         found.append(Exchange(MODERN, (phrasing.format(name=fact["name"]),), reply, "facts", questions.template(i)))
+        # The Shakespearean persona answers facts too, in its own voice ("Marry, the capital of Peru is Lima.").
+        found.append(Exchange(SHAKESPEARE, (phrasing.format(name=fact["name"]),),
+                              chat_kinds.shakespearean(reply, phrasing + fact["name"]), "facts", questions.template(i)))
         if split == "train" and (phrasing[0].islower() or questions.kind == "capital"):
             # As people type: the name in lowercase in lowercase phrasings, and every capital
             # question all in lowercase (held-out lowercase capitals: 6% right before, 60% after
@@ -431,14 +434,58 @@ def reply_kind_is_right(reply: str, kind: str) -> bool:
     return any(f" {marker} " in words for marker in SMALLTALK_MARKERS[kind])
 
 
+# --- everyday conversations and the kinds of message visitors type ----------------------
+
+
+@functools.lru_cache(maxsize=None)
+def everyday_exchanges(split: str) -> tuple[Exchange, ...]:
+    """Each short plain turn of the everyday conversations of `split`, with up to 2 turns before it.
+
+    Args:
+        split: "train" or "validation" (`everyday.conversation_split`; the test conversations are never read here).
+
+    Returns:
+        Exchanges of the "modern" persona, in corpus order.
+    """
+    corpora.check_split(split)
+    found = []
+    for conversation in everyday.conversation_split(split):
+        turns = conversation.turns
+        for i in range(1, len(turns)):
+            context = turns[max(0, i - MAX_CONTEXT_TURNS):i]
+            if everyday.reply_fits(turns[i]) and all(everyday.is_plain_text(turn) for turn in context):
+                found.append(Exchange(MODERN, context, turns[i], "everyday"))
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=None)
+def kind_exchanges(split: str) -> tuple[Exchange, ...]:
+    """The messages of `chat_kinds` of `split` (self, feelings, likes, jokes, facts, follow-ups), in both
+    voices, each single message also after an unrelated earlier exchange of the same split."""
+    corpora.check_split(split)
+    talks = chat_kinds.talk_of(split)
+    found = []
+    for talk in talks:
+        for p, (persona, reply) in enumerate(zip((MODERN, SHAKESPEARE), talk.replies)):
+            found.append(Exchange(persona, talk.context, reply, "kinds", talk.template))
+            if len(talk.context) == 1:
+                # The same message after an unrelated exchange: a page's chat has history, and the
+                # first chatbots answered every second message "I am not." (issue 13).
+                earlier = talks[corpora._stable_bucket(f"earlier {persona} {talk.context[0]}") * len(talks) // 100]
+                if len(earlier.context) == 1 and earlier.context != talk.context:
+                    found.append(Exchange(persona, (earlier.context[0], earlier.replies[p], talk.context[0]), reply,
+                                          "kinds", talk.template))
+    return tuple(found)
+
+
 # --- everything ------------------------------------------------------------------------
 
 _BY_SOURCE = {"chat": chat_exchanges, "facts": country_exchanges, "plays": play_exchanges,
-              "smalltalk": smalltalk_exchanges}
+              "smalltalk": smalltalk_exchanges, "everyday": everyday_exchanges, "kinds": kind_exchanges}
 
 
 def exchanges(split: str) -> tuple[Exchange, ...]:
-    """All exchanges of `split`: chat, then facts, then plays, then small talk."""
+    """All exchanges of `split`, source after source in the order of SOURCES."""
     return tuple(exchange for source in SOURCES for exchange in _BY_SOURCE[source](split))
 
 
@@ -450,7 +497,7 @@ def summary() -> dict[str, dict[str, int]]:
 
 
 def exchanges_of(source: str, split: str) -> tuple[Exchange, ...]:
-    """The exchanges of one source ("chat", "facts", "plays" or "smalltalk") and split."""
+    """The exchanges of one source (one of SOURCES) and split."""
     if source not in _BY_SOURCE:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
     return _BY_SOURCE[source](split)

@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 
 from . import corpora
 
-SOURCES = ("facts", "chat", "plays")  # also the order of `examples`
+SOURCES = ("facts", "chat", "plays", "everyday")  # also the order of `examples`
 
 MAX_ANSWER_WORDS = 3
 EXAMPLES_PER_SENTENCE = 2
@@ -114,6 +114,17 @@ def sentence_examples(sentence: str, source: str) -> list[FillExample]:
             for first, last in spans]
 
 
+def word_blanks(sentence: str, source: str, count: int = 1) -> list[FillExample]:
+    """Up to `count` distinct one-word blanks of a sentence, each word equally likely, the same on every run.
+
+    The everyday gaps are of this kind: any word, as people leave one out ("How are ___?").
+    """
+    matches = list(WORD.finditer(sentence))
+    rng = _rng("word " + sentence)
+    chosen = rng.sample(matches, min(count, len(matches)))
+    return [_cut(sentence, match.start(), match.end(), source) for match in chosen]
+
+
 def _cut(sentence: str, start: int, end: int, source: str) -> FillExample:
     return FillExample(sentence[:start], sentence[start:end], sentence[end:], source)
 
@@ -176,6 +187,21 @@ def chat_examples(split: str) -> tuple[FillExample, ...]:
     """Blanks of the chat sentences of `split` (the conversations of `corpora.chat_split`)."""
     corpora.check_split(split)
     return _masked_all(chat_sentences(split), "chat")
+
+
+# --- everyday conversations -------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def everyday_examples(split: str) -> tuple[FillExample, ...]:
+    """Blanks of the everyday sentences of `split` (`everyday.sentences`): two one-word blanks
+    (as in the held-out set) and one span of 1–3 words per sentence."""
+    from . import everyday
+
+    corpora.check_split(split)
+    return tuple(blank for sentence in everyday.sentences(split)
+                 for blank in _unique(word_blanks(sentence, "everyday", EXAMPLES_PER_SENTENCE)
+                                      + sentence_examples(sentence, "everyday")[:1]))
 
 
 # --- facts ------------------------------------------------------------------------------
@@ -338,11 +364,11 @@ def fact_examples(split: str) -> tuple[FillExample, ...]:
 
 # --- everything -------------------------------------------------------------------------
 
-_BY_SOURCE = {"facts": fact_examples, "chat": chat_examples, "plays": play_examples}
+_BY_SOURCE = {"facts": fact_examples, "chat": chat_examples, "plays": play_examples, "everyday": everyday_examples}
 
 
 def examples_of(source: str, split: str) -> tuple[FillExample, ...]:
-    """The blanks of one source ("facts", "chat" or "plays") and split."""
+    """The blanks of one source (one of SOURCES) and split."""
     if source not in _BY_SOURCE:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
     return _BY_SOURCE[source](split)
@@ -350,7 +376,7 @@ def examples_of(source: str, split: str) -> tuple[FillExample, ...]:
 
 @functools.lru_cache(maxsize=None)
 def examples(split: str) -> tuple[FillExample, ...]:
-    """All blanks of `split`: facts, then chat, then plays."""
+    """All blanks of `split`, source after source in the order of SOURCES."""
     corpora.check_split(split)
     return tuple(blank for source in SOURCES for blank in examples_of(source, split))
 

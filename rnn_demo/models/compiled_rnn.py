@@ -1,4 +1,5 @@
-"""Batch-1 sampling from a GRU or LSTM language model, compiled with Numba and split over two cores.
+"""Sampling from a GRU or LSTM language model, for one stream or a batch of streams at once, compiled
+with Numba and split over two cores.
 
 Why: per token the NumPy step reads 7.7 MB of float32 weights (the GRU; the LSTM 9.5 MB), more
 than a core's 2 MB L2 cache, so one core spends most of each token waiting on memory. Here:
@@ -8,10 +9,13 @@ than a core's 2 MB L2 cache, so one core spends most of each token waiting on me
 - matrices that training rounded to float16 values (`--round-matrices float16`) are stored as
   float16 and widened in registers: half the bytes, exactly the same numbers;
 - the next token is drawn inside the same compiled loop, a block of tokens per call, so Python
-  is entered once per block instead of a dozen times per token.
+  is entered once per block instead of a dozen times per token;
+- streams that run at the same time are rows of one batch: each weight is read once per token
+  for all of them (matrix × matrix), while each row keeps its own temperature, draws and count.
 
 A seed gives the same text at any load: each half's columns are summed by the same code in the
-same order whether one thread or two run the halves. The Keras model stays the reference;
+same order whether one thread or two run the halves, and each row's by the same code whatever
+rows run beside it (a stream alone is a batch of one). The Keras model stays the reference;
 `tests/test_compiled_rnn.py` compares logits (within 1e-4), greedy tokens and draws.
 """
 from __future__ import annotations
@@ -65,23 +69,6 @@ if numba is not None:
         return lambda weight: weight
 
     @njit(fastmath=True, cache=True)
-    def _accumulate(vector, matrix, out):
-        """out += vector @ matrix, four rows per pass (fewer loads and stores of `out`)."""
-        rows, cols = matrix.shape
-        i = 0
-        while i + 4 <= rows:
-            a, b, c, d = vector[i], vector[i + 1], vector[i + 2], vector[i + 3]
-            for j in range(cols):
-                out[j] += (a * _widen(matrix[i, j]) + b * _widen(matrix[i + 1, j])
-                           + c * _widen(matrix[i + 2, j]) + d * _widen(matrix[i + 3, j]))
-            i += 4
-        while i < rows:
-            a = vector[i]
-            for j in range(cols):
-                out[j] += a * _widen(matrix[i, j])
-            i += 1
-
-    @njit(fastmath=True, cache=True)
     def _choose(logits, vocab, inverse_temperature, greedy, uniform):
         """The NumPy sampler's fast path (float32 softmax weights, inverse-CDF draw), or argmax."""
         if greedy:
@@ -112,68 +99,120 @@ if numba is not None:
     def _sigmoid(x):
         return 0.5 * np.tanh(0.5 * x) + 0.5
 
-    @njit(parallel=True, fastmath=True, cache=True)
-    def _sample_block(logits_in, hidden, cells, table, recurrent, kernels, input_biases, candidate_biases, dense,
-                      projection, projection_bias, vocab, inverse_temperature, greedy, uniforms, tokens_out,
-                      logits_out):
-        """Draws len(tokens_out) tokens: each from the previous logits, then feeds it.
+    @njit(fastmath=True, cache=True)
+    def _accumulate_rows(vectors, rows, matrix, out, offset):
+        """out[b, offset:offset + cols] += vectors[b] @ matrix for each b in `rows`: a matrix × matrix
+        product that reads each weight from memory once for every row (four matrix rows at a time,
+        which stay in the core's cache while each batch row uses them). Each row's sums are the same
+        code, in the same order, whatever the other rows: a row's numbers never depend on its batch."""
+        inner, cols = matrix.shape
+        i = 0
+        while i + 4 <= inner:
+            m0, m1, m2, m3 = matrix[i], matrix[i + 1], matrix[i + 2], matrix[i + 3]
+            for k in range(len(rows)):
+                b = rows[k]
+                a, c, d, e = vectors[b, i], vectors[b, i + 1], vectors[b, i + 2], vectors[b, i + 3]
+                target = out[b, offset:offset + cols]
+                for j in range(cols):
+                    target[j] += (a * _widen(m0[j]) + c * _widen(m1[j]) + d * _widen(m2[j])
+                                  + e * _widen(m3[j]))
+            i += 4
+        while i < inner:
+            m0 = matrix[i]
+            for k in range(len(rows)):
+                b = rows[k]
+                a = vectors[b, i]
+                target = out[b, offset:offset + cols]
+                for j in range(cols):
+                    target[j] += a * _widen(m0[j])
+            i += 1
 
-        hidden and cells (layers, units) are updated in place (cells: the LSTM's, 0 rows for a
-        GRU); logits_out[s] are the logits after token s. Shapes, with h = units / 2, g = 3
-        gates (GRU) or 4 (LSTM) and V = the padded vocabulary / 2: table (2, vocab, g·h);
-        recurrent (layers, 2, units, g·h); kernels (layers − 1, 2, units, g·h) and input_biases
-        (layers − 1, 2, g·h) for layers after the first; candidate_biases (layers, 2, h), the
-        GRU's; dense (layers, units, rank), or rank 0 without a bottleneck; projection (2, rank
-        or layers × units, V); projection_bias (2, V). Each half's columns: its units of each gate.
+    @njit(fastmath=True, cache=True)
+    def _rows_left(counts, step):
+        """The rows that still draw at `step` (their count is larger)."""
+        return np.nonzero(counts > step)[0]
+
+    @njit(parallel=True, fastmath=True, cache=True, nogil=True)
+    def _sample_block(logits, hidden, cells, table, recurrent, kernels, input_biases, candidate_biases, dense,
+                      projection, projection_bias, vocab, inverse_temperatures, greedy, uniforms, counts, tokens_out,
+                      logits_out):
+        """Draws counts[b] tokens for each row b of a batch: each from the row's previous logits, then feeds it.
+
+        Rows are independent streams: each has its own temperature (or greedy), uniform numbers and
+        count, and its numbers are the same alone as beside any others. logits (batch, padded vocab)
+        are each row's logits before its first token, and after its last on return; hidden and cells
+        (layers, batch, units) are updated in place (cells: the LSTM's, (0, batch, units) for a
+        GRU); tokens_out[b, s] is row b's token s and logits_out[b, s] the logits after it.
+        Weights as for one stream, with h = units / 2, g = 3 gates (GRU) or 4 (LSTM) and V = the
+        padded vocabulary / 2: table (2, vocab, g·h); recurrent (layers, 2, units, g·h); kernels
+        (layers − 1, 2, units, g·h) and input_biases (layers − 1, 2, g·h) for layers after the
+        first; candidate_biases (layers, 2, h), the GRU's; dense (layers, units, rank), or rank 0
+        without a bottleneck; projection (2, rank or layers × units, V); projection_bias (2, V).
+        Each half's columns: its units of each gate; each half runs on its own thread.
         """
-        layers, units = hidden.shape
+        layers, batch, units = hidden.shape
         half = units // HALVES
         lstm = cells.shape[0] > 0
         columns = recurrent.shape[3]
         rank = dense.shape[2]
         width = projection.shape[2]
+        features_width = rank if rank > 0 else layers * units
         fresh = np.empty_like(hidden)
         fresh_cells = np.empty_like(cells)
-        for s in range(len(tokens_out)):
-            previous = logits_in if s == 0 else logits_out[s - 1]
-            token = _choose(previous, vocab, inverse_temperature, greedy, uniforms[s])
-            tokens_out[s] = token
-            for layer in range(layers):
+        inputs = np.zeros((HALVES, batch, columns), np.float32)
+        mixed = np.zeros((HALVES, batch, columns), np.float32)
+        features = np.zeros((HALVES, batch, features_width), np.float32)
+        for s in range(counts.max()):
+            rows = _rows_left(counts, s)
+            for k in prange(len(rows)):  # 1. each row draws its token from its logits
+                b = rows[k]
+                tokens_out[b, s] = _choose(logits[b], vocab, inverse_temperatures[b], greedy[b], uniforms[b, s])
+            for layer in range(layers):  # 2. the tokens through each layer, each half of its units on a thread
                 for part in prange(HALVES):
-                    inputs = np.empty(columns, np.float32)
-                    if layer == 0:
-                        inputs[:] = table[part, token]
-                    else:
-                        inputs[:] = input_biases[layer - 1, part]
-                        _accumulate(fresh[layer - 1], kernels[layer - 1, part], inputs)
-                    mixed = np.zeros(columns, np.float32)
-                    _accumulate(hidden[layer], recurrent[layer, part], mixed)
-                    for j in range(half):
-                        unit = part * half + j
-                        first = _sigmoid(inputs[j] + mixed[j])  # GRU: update z; LSTM: input i
-                        second = _sigmoid(inputs[half + j] + mixed[half + j])  # GRU: reset r; LSTM: forget f
-                        if lstm:
-                            candidate = np.tanh(inputs[2 * half + j] + mixed[2 * half + j])
-                            output = _sigmoid(inputs[3 * half + j] + mixed[3 * half + j])
-                            cell = second * cells[layer, unit] + first * candidate
-                            fresh_cells[layer, unit] = cell
-                            fresh[layer, unit] = output * np.tanh(cell)
+                    for b in rows:
+                        if layer == 0:
+                            inputs[part, b] = table[part, tokens_out[b, s]]
                         else:
-                            candidate = np.tanh(inputs[2 * half + j]
-                                                + second * (mixed[2 * half + j] + candidate_biases[layer, part, j]))
-                            fresh[layer, unit] = candidate + first * (hidden[layer, unit] - candidate)
-            hidden[:] = fresh
-            cells[:] = fresh_cells
-            for part in prange(HALVES):  # each half of the vocabulary; the bottleneck is small, so both compute it
-                if rank > 0:
-                    features = np.zeros(rank, np.float32)
+                            inputs[part, b] = input_biases[layer - 1, part]
+                        mixed[part, b] = 0.0
+                    if layer > 0:
+                        _accumulate_rows(fresh[layer - 1], rows, kernels[layer - 1, part], inputs[part], 0)
+                    _accumulate_rows(hidden[layer], rows, recurrent[layer, part], mixed[part], 0)
+                    x, m = inputs[part], mixed[part]
+                    for b in rows:
+                        for j in range(half):
+                            unit = part * half + j
+                            first = _sigmoid(x[b, j] + m[b, j])  # GRU: update z; LSTM: input i
+                            second = _sigmoid(x[b, half + j] + m[b, half + j])  # GRU: reset r; LSTM: forget f
+                            if lstm:
+                                candidate = np.tanh(x[b, 2 * half + j] + m[b, 2 * half + j])
+                                output = _sigmoid(x[b, 3 * half + j] + m[b, 3 * half + j])
+                                cell = second * cells[layer, b, unit] + first * candidate
+                                fresh_cells[layer, b, unit] = cell
+                                fresh[layer, b, unit] = output * np.tanh(cell)
+                            else:
+                                candidate = np.tanh(x[b, 2 * half + j]
+                                                    + second * (m[b, 2 * half + j] + candidate_biases[layer, part, j]))
+                                fresh[layer, b, unit] = candidate + first * (hidden[layer, b, unit] - candidate)
+            for b in rows:
+                hidden[:, b] = fresh[:, b]
+                if lstm:
+                    cells[:, b] = fresh_cells[:, b]
+            for part in prange(HALVES):  # 3. logits, each half of the vocabulary on a thread
+                f = features[part]
+                for b in rows:
+                    if rank > 0:
+                        f[b] = 0.0
+                    else:
+                        for layer in range(layers):
+                            f[b, layer * units:(layer + 1) * units] = hidden[layer, b]
+                    logits[b, part * width:(part + 1) * width] = projection_bias[part]
+                if rank > 0:  # the bottleneck is small, so both halves compute it
                     for layer in range(layers):
-                        _accumulate(hidden[layer], dense[layer], features)
-                else:
-                    features = hidden.reshape(layers * units).copy()
-                out = logits_out[s, part * width:(part + 1) * width]
-                out[:] = projection_bias[part]
-                _accumulate(features, projection[part], out)
+                        _accumulate_rows(hidden[layer], rows, dense[layer], f, 0)
+                _accumulate_rows(f, rows, projection[part], logits, part * width)
+            for b in rows:
+                logits_out[b, s] = logits[b]
 
 
 _precompiling: subprocess.Popen | None = None  # another process filling Numba's cache, once started
@@ -214,12 +253,11 @@ def precompile() -> None:
     def halves(*shape):
         return np.zeros(shape, np.uint16)
 
-    _sample_block(floats(vocab), floats(layers, units), floats(0, units), floats(HALVES, vocab, columns),
+    _sample_block(floats(1, vocab), floats(layers, 1, units), floats(0, 1, units), floats(HALVES, vocab, columns),
                   halves(layers, HALVES, units, columns), halves(layers - 1, HALVES, units, columns),
                   floats(layers - 1, HALVES, columns), floats(layers, HALVES, half), halves(layers, units, rank),
-                  halves(HALVES, rank, width), floats(HALVES, width), vocab, np.float32(1.0), False,
-                  np.zeros(1), np.empty(1, np.int64), floats(1, vocab))
-
+                  halves(HALVES, rank, width), floats(HALVES, width), vocab, floats(1), np.zeros(1, np.bool_),
+                  np.zeros((1, 1)), np.ones(1, np.int64), np.empty((1, 1), np.int64), floats(1, 1, vocab))
 
 def _halves_of_gates(matrix: np.ndarray, units: int) -> np.ndarray:
     """(..., gates·units), gates in Keras order → (2, ..., gates·half): each half's units of each gate."""
@@ -299,22 +337,59 @@ class CompiledSampler:
 
     def sample(self, logits: np.ndarray, state: list, count: int, uniforms: np.ndarray | None,
                temperature: float, threads: int = 1) -> tuple[np.ndarray, np.ndarray, list]:
-        """Draws `count` tokens, the first from `logits`; `uniforms` (count,) in [0, 1) drive the
-        draws (ignored for temperature 0, greedy). Returns (tokens, (count, vocab) logits, state)."""
-        hidden = np.ascontiguousarray(np.stack([layer[0] for layer in state]), dtype=np.float32)
-        cells = (np.ascontiguousarray(np.stack([layer[1] for layer in state]), dtype=np.float32) if self.lstm
-                 else np.zeros((0, hidden.shape[1]), np.float32))
-        first = np.zeros(self.padded_vocab, np.float32)
-        first[:self.vocab] = logits
-        tokens = np.empty(count, np.int64)
-        logits_out = np.empty((count, self.padded_vocab), np.float32)
-        greedy = temperature == 0
-        draws = np.zeros(count) if uniforms is None else np.asarray(uniforms, dtype=np.float64)
-        inverse = np.float32(0.0 if greedy else 1.0 / temperature)
+        """Draws `count` tokens for one stream, the first from `logits`; `uniforms` (count,) in [0, 1)
+        drive the draws (ignored for temperature 0, greedy). Returns (tokens, (count, vocab) logits,
+        state). A batch of one row of `sample_rows`: the same numbers as that stream beside others."""
+        hidden, cells = self.packed([state])
+        first = np.zeros((1, self.padded_vocab), np.float32)
+        first[0, :self.vocab] = logits
+        draws = np.zeros((1, count)) if uniforms is None else np.asarray(uniforms, dtype=np.float64)[None, :]
+        tokens, after = self.sample_rows(first, hidden, cells, np.asarray([count]), draws,
+                                         np.asarray([temperature]), threads=threads)
+        return tokens[0], after[0], self.unpacked(hidden, cells)[0]
+
+    def sample_rows(self, logits: np.ndarray, hidden: np.ndarray, cells: np.ndarray, counts: np.ndarray,
+                    uniforms: np.ndarray, temperatures: np.ndarray, *, threads: int = HALVES
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Draws counts[b] tokens for each row b of a batch of streams, in one pass over the weights per token.
+
+        Args:
+            logits: (batch, padded_vocab) float32, each row's logits before its first token; on return,
+                after its last.
+            hidden, cells: (layers, batch, units) float32 (`packed`), each row's state, updated in place.
+            counts: (batch,) tokens to draw for each row.
+            uniforms: (batch, ≥ max count) in [0, 1), each row's own draws (a greedy row's are not read).
+            temperatures: (batch,) each row's temperature; 0 = greedy.
+            threads: cores to use (each takes one half of every weight matrix).
+        Returns:
+            (tokens (batch, max count), the logits after each (batch, max count, vocab)); a row's
+            entries past its own count are not set.
+        """
+        counts = np.asarray(counts, dtype=np.int64)
+        temperatures = np.asarray(temperatures, dtype=np.float64)
+        greedy = temperatures == 0
+        inverse = np.where(greedy, 0.0, 1.0 / np.where(greedy, 1.0, temperatures)).astype(np.float32)
+        steps = int(counts.max())
+        tokens = np.zeros((len(counts), steps), np.int64)
+        logits_out = np.empty((len(counts), steps, self.padded_vocab), np.float32)
         numba.set_num_threads(max(1, min(threads, HALVES, numba.config.NUMBA_NUM_THREADS)))
-        _sample_block(first, hidden, cells, self.table, self.recurrent, self.kernels, self.input_biases,
+        _sample_block(logits, hidden, cells, self.table, self.recurrent, self.kernels, self.input_biases,
                       self.candidate_biases, self.dense, self.projection, self.projection_bias, self.vocab,
-                      inverse, greedy, draws, tokens, logits_out)
+                      inverse, greedy, np.ascontiguousarray(uniforms, dtype=np.float64), counts, tokens, logits_out)
+        return tokens, logits_out[:, :, :self.vocab]
+
+    def packed(self, states: list) -> tuple[np.ndarray, np.ndarray]:
+        """NumPy-step states (one per row) → (hidden, cells), each (layers, batch, units) float32;
+        a GRU's cells are (0, batch, units)."""
+        hidden = np.ascontiguousarray(np.stack([[layer[0] for layer in state] for state in states], axis=1),
+                                      dtype=np.float32)
+        if not self.lstm:
+            return hidden, np.zeros((0, *hidden.shape[1:]), np.float32)
+        cells = np.stack([[layer[1] for layer in state] for state in states], axis=1)
+        return hidden, np.ascontiguousarray(cells, dtype=np.float32)
+
+    def unpacked(self, hidden: np.ndarray, cells: np.ndarray) -> list:
+        """(hidden, cells) (layers, batch, units) → one NumPy-step state per row (copies)."""
         if self.lstm:
-            return tokens, logits_out[:, :self.vocab], [[h.copy(), c.copy()] for h, c in zip(hidden, cells)]
-        return tokens, logits_out[:, :self.vocab], [[row.copy()] for row in hidden]
+            return [[[h[row].copy(), c[row].copy()] for h, c in zip(hidden, cells)] for row in range(hidden.shape[1])]
+        return [[[h[row].copy()] for h in hidden] for row in range(hidden.shape[1])]

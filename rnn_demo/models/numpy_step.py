@@ -1,26 +1,40 @@
 """A NumPy re-implementation of the models' decoding steps: same weights, no TensorFlow call per token.
 
 Keras stays the reference (the parity test compares logits); this path avoids TensorFlow's
-per-call overhead, which dominates when one token is fed at a time.
+per-call overhead, which dominates when one token is fed at a time. Each model is built from its
+weights by name (`models.weights`), as a checkpoint holds them, so the serving process never
+imports TensorFlow; a Keras model can be given instead (the parity tests, training's probes).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
+
+from .weights import named, take
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * np.tanh(0.5 * x) + 0.5  # = 1 / (1 + e^-x), without overflow warnings
 
 
-def rnn_weights(rnn, cell: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(kernel, recurrent kernel, input bias, recurrent bias) of a Keras GRU or LSTM layer."""
-    kernel = np.asarray(rnn.cell.kernel, dtype=np.float32)  # (in, gates × units)
-    recurrent = np.ascontiguousarray(rnn.cell.recurrent_kernel, dtype=np.float32)  # (units, gates × units)
-    bias = np.asarray(rnn.cell.bias, dtype=np.float32)
+def _keras_or_named(model, weights: Mapping[str, np.ndarray] | None) -> tuple[object, Mapping[str, np.ndarray]]:
+    """(config, weights by name) from a Keras model alone, or from a config and its weights."""
+    return (model.config, named(model)) if weights is None else (model, weights)
+
+
+def rnn_weights(weights: Mapping[str, np.ndarray], layer: str, cell: str, inputs: int,
+                units: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(kernel, recurrent kernel, input bias, recurrent bias) of the Keras GRU, LSTM or SimpleRNN (`simple_rnn`)
+    layer whose weights are named `<layer>/<cell>_cell/…` (WeightError if they are missing or of other shapes)."""
+    width = {"gru": 3, "lstm": 4, "simple_rnn": 1}[cell] * units
+    kernel = take(weights, f"{layer}/{cell}_cell/kernel", (inputs, width))  # (in, gates × units)
+    recurrent = np.ascontiguousarray(take(weights, f"{layer}/{cell}_cell/recurrent_kernel", (units, width)))
     if cell == "gru":  # reset_after: bias is (2, 3 × units): input, recurrent
+        bias = take(weights, f"{layer}/{cell}_cell/bias", (2, width))
         return kernel, recurrent, bias[0], bias[1]
+    bias = take(weights, f"{layer}/{cell}_cell/bias", (width,))
     return kernel, recurrent, bias, np.zeros_like(bias)
 
 
@@ -83,25 +97,31 @@ class NumpyLanguageModel:
     is multiplied by the next layer's input kernel and its slice of the output layer at once.
     """
 
-    def __init__(self, model):
-        self.config = model.config
-        self.units = model.config.units
-        first = model.bottleneck if model.bottleneck is not None else model.projection
-        dense = np.asarray(first.kernel, dtype=np.float32)  # (layers × units, width)
-        self.width = dense.shape[1]
-        embedding = np.asarray(model.embedding.embeddings, dtype=np.float32)
-        self.layers = [self._layer_weights(rnn, index, embedding, dense) for index, rnn in enumerate(model.rnn_layers)]
+    def __init__(self, model, weights: Mapping[str, np.ndarray] | None = None):
+        """`NumpyLanguageModel(keras_model)`, or `NumpyLanguageModel(config, weights)` with the weights by
+        name as a checkpoint holds them (WeightError if they do not fit the config)."""
+        config, weights = _keras_or_named(model, weights)
+        self.config = config
+        self.units = units = config.units
+        vocab, rank, stacked = config.vocab_size, config.projection_rank, config.num_layers * config.units
+        self.width = rank or vocab
+        dense = take(weights, "bottleneck/kernel" if rank else "projection/kernel", (stacked, self.width))
+        embedding = take(weights, "embedding/embeddings", (vocab, config.embedding_dim))
+        self.layers = [self._layer_weights(weights, index, embedding, dense) for index in range(config.num_layers)]
         for layer, following in zip(self.layers, [*self.layers[1:], None]):
             layer.output_kernel = (layer.dense_kernel if following is None else
                                    np.ascontiguousarray(np.concatenate([following.input_kernel, layer.dense_kernel], 1)))
-        self.projection_kernel = (np.ascontiguousarray(model.projection.kernel, dtype=np.float32)
-                                  if model.bottleneck is not None else None)  # (rank, vocab)
-        self.projection_bias = np.asarray(model.projection.bias, dtype=np.float32)
-        self._cell = self._gru if self.config.cell == "gru" else self._lstm
+        self.projection_kernel = (np.ascontiguousarray(take(weights, "projection/kernel", (rank, vocab)))
+                                  if rank else None)  # (rank, vocab)
+        self.projection_bias = take(weights, "projection/bias", (vocab,))
+        self._cell = {"gru": self._gru, "lstm": self._lstm, "simple_rnn": self._simple_rnn}[self.config.cell]
 
-    def _layer_weights(self, rnn, index: int, embedding: np.ndarray, dense: np.ndarray) -> LayerWeights:
+    def _layer_weights(self, weights: Mapping[str, np.ndarray], index: int, embedding: np.ndarray,
+                       dense: np.ndarray) -> LayerWeights:
         """Layer `index`'s weights, biases folded where they can be (see the class docstring)."""
-        kernel, recurrent, input_bias, recurrent_bias = rnn_weights(rnn, self.config.cell)
+        inputs = self.config.embedding_dim if index == 0 else self.units
+        kernel, recurrent, input_bias, recurrent_bias = rnn_weights(weights, f"rnn_{index}", self.config.cell,
+                                                                    inputs, self.units)
         if self.config.cell == "gru":
             input_bias, recurrent_bias = fold_gru_biases(input_bias, recurrent_bias)
         if index == 0:  # embedding @ kernel + bias for every token id: (vocab, gates × units)
@@ -110,8 +130,12 @@ class NumpyLanguageModel:
         return LayerWeights(kernel, recurrent, input_bias, recurrent_bias, np.ascontiguousarray(rows))
 
     def initial_state(self) -> list:
-        parts = 1 if self.config.cell == "gru" else 2
+        parts = 2 if self.config.cell == "lstm" else 1
         return [[np.zeros(self.units, np.float32) for _ in range(parts)] for _ in self.layers]
+
+    def _simple_rnn(self, x_proj, state, layer: LayerWeights):
+        h = np.tanh(x_proj + state[0] @ layer.recurrent_kernel)  # Keras SimpleRNN: its one bias is on the input side
+        return h, [h]
 
     def _gru(self, x_proj, state, layer: LayerWeights):
         h = gru_cell(x_proj, state[0], layer.recurrent_kernel, layer.recurrent_bias)
@@ -170,32 +194,68 @@ class EncoderMemory:
 
 
 class NumpySeq2Seq:
-    """The seq2seq decoder's step in NumPy, batched over beams; the encoder runs once in Keras.
+    """The seq2seq model in NumPy: the encoder once per source, the decoder's step batched over beams.
 
     `encode(source_ids)` returns the `EncoderMemory`; `step(tokens (batch,), state, memory)`
     returns (logits (batch, vocab), state (batch, dec), attention weights (batch, src));
     `decoder(memory)` binds the step to one memory for the decoding loops.
     """
 
-    def __init__(self, model):
-        self.model = model
-        embedding = np.asarray(model.embedding.embeddings, dtype=np.float32)
-        kernel, self.recurrent, input_bias, recurrent_bias = rnn_weights(model.decoder, "gru")
+    def __init__(self, model, weights: Mapping[str, np.ndarray] | None = None):
+        """`NumpySeq2Seq(keras_model)`, or `NumpySeq2Seq(config, weights)` with the weights by name as a
+        checkpoint holds them (WeightError if they do not fit the config)."""
+        config, weights = _keras_or_named(model, weights)
+        self.config = config
+        vocab, encoder, decoder = config.vocab_size, config.encoder_units, config.decoder_units
+        attention = config.attention_units
+        self.embedding = take(weights, "embedding/embeddings", (vocab, config.embedding_dim))
+        self.encoder = [self._encoder_weights(weights, direction) for direction in ("forward", "backward")]
+        self.bridge_kernel = take(weights, "bridge/kernel", (2 * encoder, decoder))
+        self.bridge_bias = take(weights, "bridge/bias", (decoder,))
+        self.key_kernel = take(weights, "attention_keys/kernel", (2 * encoder, attention))
+        kernel, self.recurrent, input_bias, recurrent_bias = rnn_weights(weights, "decoder", "gru",
+                                                                         config.embedding_dim, decoder)
         input_bias, self.candidate_bias = fold_gru_biases(input_bias, recurrent_bias)
-        self.input_table = embedding @ kernel + input_bias  # (vocab, 3 * dec) per token id
-        self.query_kernel = np.asarray(model.attention_query.kernel, dtype=np.float32)
-        self.query_bias = np.asarray(model.attention_query.bias, dtype=np.float32)
-        self.score_vector = np.asarray(model.attention_score.kernel, dtype=np.float32)[:, 0]  # (att,)
-        self.combine_kernel = np.asarray(model.combine.kernel, dtype=np.float32)
-        self.combine_bias = np.asarray(model.combine.bias, dtype=np.float32)
-        self.projection_kernel = np.ascontiguousarray(model.projection.kernel, dtype=np.float32)
-        self.projection_bias = np.asarray(model.projection.bias, dtype=np.float32)
+        self.input_table = self.embedding @ kernel + input_bias  # (vocab, 3 * dec) per token id
+        self.query_kernel = take(weights, "attention_query/kernel", (decoder, attention))
+        self.query_bias = take(weights, "attention_query/bias", (attention,))
+        self.score_vector = take(weights, "attention_score/kernel", (attention, 1))[:, 0]  # (att,)
+        self.combine_kernel = take(weights, "combine/kernel", (decoder + 2 * encoder, decoder))
+        self.combine_bias = take(weights, "combine/bias", (decoder,))
+        self.projection_kernel = np.ascontiguousarray(take(weights, "projection/kernel", (decoder, vocab)))
+        self.projection_bias = take(weights, "projection/bias", (vocab,))
+
+    def _encoder_weights(self, weights: Mapping[str, np.ndarray], direction: str) -> LayerWeights:
+        """One direction of the bidirectional encoder (GRU biases folded; no dense rows)."""
+        kernel, recurrent, input_bias, recurrent_bias = rnn_weights(
+            weights, f"encoder/{direction}_gru", "gru", self.config.embedding_dim, self.config.encoder_units)
+        input_bias, recurrent_bias = fold_gru_biases(input_bias, recurrent_bias)
+        return LayerWeights(kernel, recurrent, input_bias, recurrent_bias, dense_kernel=None)
 
     def encode(self, source_ids) -> EncoderMemory:
-        """The encoder's reading of one source (a sequence of ids)."""
-        source = np.asarray(source_ids, dtype=np.int32)[None, :]
-        values, keys, mask, state = self.model.encode(source)
-        return EncoderMemory(np.asarray(values[0]), np.asarray(keys[0]), np.asarray(mask[0]), np.asarray(state[0]))
+        """The encoder's reading of one source (a sequence of ids; 0 is padding, which it skips as Keras's mask
+        does: the state passes over it unchanged and its outputs are zeros)."""
+        source = np.asarray(source_ids, dtype=np.int64)
+        mask = source != 0
+        embedded = self.embedding[source]  # (src, emb)
+        forward, forward_state = self._encode_direction(embedded, mask, self.encoder[0], reverse=False)
+        backward, backward_state = self._encode_direction(embedded, mask, self.encoder[1], reverse=True)
+        values = np.concatenate([forward, backward], -1)  # (src, 2 · enc)
+        state = np.tanh(np.concatenate([forward_state, backward_state]) @ self.bridge_kernel + self.bridge_bias)
+        return EncoderMemory(values, values @ self.key_kernel, mask, state)
+
+    @staticmethod
+    def _encode_direction(embedded: np.ndarray, mask: np.ndarray, layer: LayerWeights,
+                          reverse: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(outputs (src, enc), last state (enc,)) of one encoder direction over the embedded source."""
+        inputs = embedded @ layer.input_kernel + layer.input_bias  # (src, 3 · enc), all positions at once
+        h = np.zeros(layer.recurrent_kernel.shape[0], np.float32)
+        outputs = np.zeros((len(embedded), len(h)), np.float32)
+        for position in (reversed(range(len(embedded))) if reverse else range(len(embedded))):
+            if mask[position]:
+                h = gru_cell(inputs[position], h, layer.recurrent_kernel, layer.recurrent_bias)
+                outputs[position] = h
+        return outputs, h
 
     def step(self, tokens, state, memory: EncoderMemory):
         h = gru_cell(self.input_table[np.asarray(tokens)], state, self.recurrent, self.candidate_bias)

@@ -14,6 +14,7 @@ import importlib
 from dataclasses import dataclass
 
 from ..config import LanguageModelConfig, Seq2SeqConfig
+from ..learn.config import CaptionConfig, CopyConfig, GenreConfig, LearnConfig
 
 CLI = "python -m rnn_demo"
 
@@ -35,6 +36,10 @@ class Family:
 FAMILIES = {family.name: family for family in (
     Family("language_model", LanguageModelConfig, "language_model:build_language_model"),
     Family("seq2seq", Seq2SeqConfig, "seq2seq:build_seq2seq"),
+    Family("caption", CaptionConfig, "learn_models:build_caption_model"),
+    Family("genre", GenreConfig, "learn_models:build_genre_model"),
+    Family("copy", CopyConfig, "learn_models:build_copy_model"),
+    Family("learn", LearnConfig, "learn_models:build_nothing"),  # the `train learn` flags; no checkpoint has it
 )}
 
 
@@ -50,6 +55,7 @@ class ModelSpec:
         recipe: the module under rnn_demo/training/ whose `RECIPE` trains it.
         target: the `train` command's word for it (several models may share one, told apart by flags).
         flags: what the `train` command needs besides the target to make this model.
+        lazy: loaded by its own tab on first use, not by the engine (the Learn tab's small models).
     """
 
     name: str
@@ -59,6 +65,7 @@ class ModelSpec:
     recipe: str
     target: str
     flags: tuple[str, ...] = ()
+    lazy: bool = False
 
     @property
     def train_command(self) -> str:
@@ -73,6 +80,14 @@ MODELS = (
               ("--cell", "lstm")),
     ModelSpec("chatbot", "seq2seq", "Chatbot", "chatbot", "chatbot", "chatbot"),
     ModelSpec("blank", "seq2seq", "Gap filler", "fill", "fill", "blank"),
+    *(ModelSpec(name, family, label, "learn", "learn", "learn", ("--part", part), lazy=True)
+      for name, family, label, part in (
+          ("learn-caption", "caption", "Captions (CNN → GRU)", "caption"),
+          ("learn-genre-gru", "genre", "Genre: GRU", "genre"),
+          ("learn-genre-bag", "genre", "Genre: bag of embeddings", "genre"),
+          ("learn-copy-simple_rnn", "copy", "Copy task: SimpleRNN", "copy"),
+          ("learn-copy-gru", "copy", "Copy task: GRU", "copy"),
+          ("learn-copy-lstm", "copy", "Copy task: LSTM", "copy"))),
 )
 _BY_NAME = {spec.name: spec for spec in MODELS}
 
@@ -89,10 +104,13 @@ def spec(name: str) -> ModelSpec:
         raise KeyError(f"unknown model {name!r}; the models are {', '.join(_BY_NAME)}") from None
 
 
-def names(*, family: str | None = None, tab: str | None = None, target: str | None = None) -> tuple[str, ...]:
-    """The names of the models with the given family, tab and training target, in `MODELS` order."""
+def names(*, family: str | None = None, tab: str | None = None, target: str | None = None,
+          lazy: bool = False) -> tuple[str, ...]:
+    """The names of the models with the given family, tab and training target, in `MODELS` order; the lazy
+    ones (which their tab loads itself, so the engine neither loads nor reports them) only with `lazy`."""
     return tuple(s.name for s in MODELS
-                 if family in (None, s.family) and tab in (None, s.tab) and target in (None, s.target))
+                 if family in (None, s.family) and tab in (None, s.tab) and target in (None, s.target)
+                 and (lazy or not s.lazy))
 
 
 def targets() -> tuple[str, ...]:

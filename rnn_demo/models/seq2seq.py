@@ -23,7 +23,9 @@ class Seq2Seq(keras.Model):
         self.config = config
         self.embedding = layers.Embedding(config.vocab_size, config.embedding_dim, name="embedding")
         self.encoder = layers.Bidirectional(
-            layers.GRU(config.encoder_units, return_sequences=True, return_state=True), name="encoder")
+            # Named, so that its weights are `encoder/forward_gru/…` in every process (checkpoints store them by
+            # name; an unnamed GRU is `gru_1`, `gru_2`… after the first model a process builds).
+            layers.GRU(config.encoder_units, return_sequences=True, return_state=True, name="gru"), name="encoder")
         self.bridge = layers.Dense(config.decoder_units, activation="tanh", name="bridge")
         self.decoder = layers.GRU(config.decoder_units, return_sequences=True, return_state=True, name="decoder")
         self.attention_keys = layers.Dense(config.attention_units, use_bias=False, name="attention_keys")

@@ -16,7 +16,8 @@ from ..data import quotes
 from ..decoding import StopReason
 from ..models import registry
 from ..tokenizer import Tokenizer
-from . import chat, fill, generation
+from . import chat, fill, generation, inspection
+from .batching import BatchDecoder
 from .chat import ChatReply
 from .fill import FillResult
 from .generation import TOP_PROBABILITIES, GenerationChunk, GenerationResult
@@ -37,10 +38,17 @@ class LoadedModel:
     checkpoint: checkpoints.Checkpoint
     numpy_model: object  # NumpyLanguageModel or NumpySeq2Seq: the NumPy step that serves
     sampler: object | None = None  # a language model's CompiledSampler, where Numba runs
+    # Draws with `sampler` for every stream of this model at once (`batching`); made from `sampler`.
+    decoder: BatchDecoder | None = None
+
+    def __post_init__(self):
+        if self.decoder is None and self.sampler is not None:
+            self.decoder = BatchDecoder(self.sampler, threads=CORES)
 
     @property
     def model(self):
-        """The Keras model (the reference; the serving path is `numpy_model`)."""
+        """The Keras model (the reference, built on first use: it imports TensorFlow, which serving never
+        does; the serving path is `numpy_model`)."""
         return self.checkpoint.model
 
 
@@ -63,6 +71,7 @@ class Engine:
         self._quotes = None  # the fill tab's memory of the training plays, built on first use
         self._working = 0  # requests being computed now (streams, chat replies, fills)
         self._working_lock = threading.Lock()
+        self._baseline = inspection.LazyBaseline()  # the surprise view's trigram model, built on first use
 
     @contextmanager
     def _at_work(self):
@@ -208,6 +217,24 @@ class Engine:
             return fill.fillers(loaded, self.tokenizer, request, left, right, deadline_s=self.limits.deadline_s,
                                 quotations=self.quotations(left, right)[:request.top_k])
 
+    def lab(self, request: inspection.LabRequest) -> inspection.LabResult:
+        """The decoding lab: the prompt decoded greedy, with temperature, top-k, top-p (each by `stream`, so
+        each text is `/generate`'s for the same settings) and by beam search, one row each."""
+        request = inspection.check_lab(request, self.limits)
+        loaded = self.language_model(request.model)
+        rows = [inspection.streamed_row(method, self.stream(generation_request), generation_request)
+                for method, generation_request in inspection.sampled_requests(request).items()]
+        with self._at_work():
+            rows.append(inspection.beam_row(loaded, self.tokenizer, request, deadline_s=self.limits.deadline_s))
+        return inspection.LabResult(request, rows)
+
+    def surprise(self, request: inspection.SurpriseRequest) -> inspection.Surprise:
+        """The model's bits for each piece of a text, beside the character trigram baseline's."""
+        request = inspection.check_surprise(request, self.limits)
+        loaded = self.language_model(request.model)
+        with self._at_work():
+            return inspection.surprise(loaded, self.tokenizer, request.text, self._baseline.get())
+
     def top_probabilities(self, logits: np.ndarray | None, k: int = TOP_PROBABILITIES) -> dict[str, float]:
         """The model's k likeliest next tokens, as {piece shown readably: probability}."""
         return generation.top_probabilities(self.tokenizer, logits, k)
@@ -226,14 +253,21 @@ def _open_tokenizer(path: Path) -> Tokenizer:
 
 
 def _serving_model(directory: Path, tokenizer: Tokenizer) -> LoadedModel:
-    """A verified checkpoint (rebuilt from its config.json, then `load_weights`) and its serving
-    paths: the NumPy step, and for a language model the compiled sampler."""
+    """A verified checkpoint's weights, straight into its serving paths (no Keras, no TensorFlow): the
+    NumPy step, and for a language model the compiled sampler."""
     from ..models.numpy_step import NumpyLanguageModel, NumpySeq2Seq
+    from ..models.weights import WeightError
 
     checkpoint = checkpoints.load_checkpoint(directory, tokenizer, family=registry.spec(directory.name).family)
-    if checkpoint.meta["family"] != "language_model":
-        return LoadedModel(checkpoint, NumpySeq2Seq(checkpoint.model))
-    numpy_model = NumpyLanguageModel(checkpoint.model)
+    language_model = checkpoint.meta["family"] == "language_model"
+    try:
+        numpy_model = (NumpyLanguageModel if language_model else NumpySeq2Seq)(checkpoint.model_config,
+                                                                                checkpoint.weights)
+    except WeightError as error:
+        raise checkpoints.unfit(checkpoint, error) from None
+    checkpoint.release_weights()  # the NumPy model holds its own (float32, rearranged) copy
+    if not language_model:
+        return LoadedModel(checkpoint, numpy_model)
     return LoadedModel(checkpoint, numpy_model, _compiled_sampler(numpy_model, directory.name))
 
 

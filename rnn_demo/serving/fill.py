@@ -15,13 +15,25 @@ from .requests import FillRequest
 FILL_BEAM_MIN = 8  # beams searched for a fill, at least, so that merged candidates are well ranked
 NOT_SURE_PROBABILITY = 0.3  # below this probability, the best filler is flagged "not sure"
 FILL_LENGTH_PENALTY = 0.0  # fillers are ranked by their raw probability, whatever their length
+CALIBRATION_KEY = "calibration"  # in config.json's metrics: Platt scaling {"a", "b"} fitted on validation gaps
+LOG_PROBABILITY_FLOOR = -30.0  # fillers less likely than e^-30 are treated as that likely
+CALIBRATED_MEANING = ("Each probability is the chance that the filler is the word the writer used, "
+                      "calibrated on held-out sentences.")
+NORMALISED_MEANING = "Probabilities are shared among the fillers shown (they add up to 100%)."
+
+
+def calibrated_probability(model_probability: float, calibration: dict) -> float:
+    """The chance that a filler is the word the writer used: sigmoid(a · log p + b) of the model's own
+    probability p of the filler, with (a, b) fitted on validation gaps (`evaluation.fit_fill_calibration`)."""
+    x = max(math.log(max(model_probability, 1e-300)), LOG_PROBABILITY_FLOOR)
+    return 1.0 / (1.0 + math.exp(-(calibration["a"] * x + calibration["b"])))
 
 
 @dataclass
 class FillResult:
     """Ranked fillers of one gap."""
 
-    candidates: list[tuple[str, float]]  # (filler, probability normalised over those shown), best first
+    candidates: list[tuple[str, float]]  # (filler, probability as `meaning` says), best first
     completed: str  # the sentence with the best filler
     left: str
     right: str
@@ -31,6 +43,7 @@ class FillResult:
     quoted: dict[str, str] = field(default_factory=dict)  # filler → play it was found in (the memory)
     model_only: dict[str, float] = field(default_factory=dict)  # quoted filler → the RNN's own probability
     matched_words: int = 0  # neighbouring words the quotations matched (0: none found)
+    meaning: str = NORMALISED_MEANING  # what the candidates' probabilities are, said to the user
 
 
 @dataclass
@@ -70,11 +83,17 @@ def fillers(loaded, tokenizer: Tokenizer, request: FillRequest, left: str, right
     notes = [f"The sentence is {ranking.tokens} tokens long and the model reads only the {ranking.read} around "
              f"the gap: its ends were left out."] if ranking.tokens > ranking.read else []
     candidates, best = top_normalised(ranking.probabilities, top_k)
+    calibration = (loaded.checkpoint.meta.get("metrics") or {}).get(CALIBRATION_KEY)
+    meaning = NORMALISED_MEANING
+    if calibration:
+        candidates = [(text, calibrated_probability(ranking.probabilities[text], calibration)) for text, _ in candidates]
+        best, meaning = (candidates[0][1] if candidates else 0.0), CALIBRATED_MEANING
     completed = left + candidates[0][0] + right if candidates else request.sentence
     shown = {text for text, _ in candidates}
     return FillResult(candidates, completed, left, right, best, best < NOT_SURE_PROBABILITY, notes,
                       {text: play for text, play in ranking.quoted.items() if text in shown},
-                      {text: p for text, p in ranking.model_only.items() if text in shown}, ranking.matched_words)
+                      {text: p for text, p in ranking.model_only.items() if text in shown}, ranking.matched_words,
+                      meaning)
 
 
 def rank_fill(numpy_model, tokenizer: Tokenizer, config, left: str, right: str, *, beam_width: int, deadline_s: float,

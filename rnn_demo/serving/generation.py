@@ -30,6 +30,8 @@ class GenerationChunk:
     text: str  # prompt + continuation so far
     tokens: int  # tokens generated so far
     logits: np.ndarray  # the model's own next-token scores at the last choice (vocab,)
+    # The tokens added since the last chunk, each with the logits it was drawn from (for the glass box).
+    events: tuple[decoding.StreamEvent, ...] = ()
 
 
 def stream(loaded, tokenizer: Tokenizer, request: GenerationRequest, *, deadline_s: float,
@@ -47,10 +49,16 @@ def stream(loaded, tokenizer: Tokenizer, request: GenerationRequest, *, deadline
     sampler = Sampler(SamplingSettings(request.temperature, request.top_k, request.top_p,
                                        request.repetition_penalty), seed=request.seed)
     prompt_ids = [BOS_ID] + tokenizer.encode(request.prompt)
-    # Tokens are drawn by the compiled sampler where it applies, else one NumPy step at a time.
-    events = decoding.stream(loaded.numpy_model.step, loaded.numpy_model.initial_state(), prompt_ids, choose=sampler,
-                             max_new_tokens=request.max_tokens, deadline_s=deadline_s, stop=stop,
-                             draw_block=_draw_block(loaded.sampler, sampler, threads))
+    step, state = loaded.numpy_model.step, loaded.numpy_model.initial_state()
+    # Tokens are drawn by the compiled sampler where it applies: in one batch with the model's other
+    # streams (`batching`), or a block at a time on its own; else one NumPy step at a time.
+    if loaded.decoder is not None and _compiled_applies(sampler.settings):
+        events = loaded.decoder.stream(step, state, prompt_ids, temperature=request.temperature, rng=sampler.rng,
+                                       max_new_tokens=request.max_tokens, deadline_s=deadline_s, stop=stop)
+    else:
+        events = decoding.stream(step, state, prompt_ids, choose=sampler, max_new_tokens=request.max_tokens,
+                                 deadline_s=deadline_s, stop=stop, draw_block=_draw_block(loaded.sampler, sampler,
+                                                                                          threads))
     yield from _texts(events, tokenizer, request.prompt)
 
 
@@ -66,22 +74,27 @@ def _texts(events: Iterable[decoding.StreamEvent], tokenizer: Tokenizer, prompt:
         piece = piece_texts[event.token] if not pending else None
         if piece is not None:  # a word piece: its text, without a call into SentencePiece
             text += piece
-            yield GenerationChunk(text, count, event.logits)
+            yield GenerationChunk(text, count, event.logits, (event,))
             continue
-        pending.append(event.token)
-        piece = tokenizer.decode(pending)
+        pending.append(event)
+        piece = tokenizer.decode([e.token for e in pending])
         if piece.endswith("\ufffd") and len(pending) < MAX_UTF8_BYTES:
             continue  # an unfinished UTF-8 character: wait for its other bytes
-        text, pending = text + piece, []
-        yield GenerationChunk(text, count, event.logits)
+        text, written, pending = text + piece, tuple(pending), []
+        yield GenerationChunk(text, count, event.logits, written)
     if pending:
-        yield GenerationChunk(text + tokenizer.decode(pending), count, event.logits)
+        yield GenerationChunk(text + tokenizer.decode([e.token for e in pending]), count, event.logits, tuple(pending))
+
+
+def _compiled_applies(settings: SamplingSettings) -> bool:
+    """Whether the compiled sampler draws as `Sampler` would: plain temperature sampling or greedy."""
+    return not settings.top_k and settings.top_p >= 1.0 and settings.repetition_penalty == 1.0
 
 
 def _draw_block(compiled, sampler: Sampler, threads: Callable[[], int]):
     """The compiled sampler drawing for `sampler`, if it can (plain temperature sampling or greedy), else None."""
     settings = sampler.settings
-    if compiled is None or settings.top_k or settings.top_p < 1.0 or settings.repetition_penalty != 1.0:
+    if compiled is None or not _compiled_applies(settings):
         return None
 
     def draw_block(logits, state, count):

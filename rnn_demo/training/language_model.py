@@ -148,6 +148,11 @@ def fit_language_model(model_config: LanguageModelConfig, training: TrainingConf
     """
     keras.utils.set_random_seed(training.seed)
     model_config = replace(model_config, vocab_size=tokenizer.vocab_size)
+    if training.strategy:  # several replicas: tf.distribute and a custom loop instead of `fit`
+        from .distributed import fit_distributed
+
+        return fit_distributed(model_config, training, train_texts, validation_texts, tokenizer=tokenizer,
+                               run_dir=run_dir, quick=quick, initial=initial)
     train_ds, validation_ds = _windows(tokenizer, train_texts, validation_texts, training)
     model = build_language_model(model_config)
     start = None

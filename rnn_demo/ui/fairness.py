@@ -1,16 +1,24 @@
-"""Per-visitor fairness for Gradio's queue: each free slot goes to the waiting visitor served least."""
+"""Per-visitor fairness for Gradio's queue: each free slot goes to the waiting visitor served least;
+and what the queue keeps between requests, bounded."""
 from __future__ import annotations
 
 import logging
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 
 from gradio.queueing import Event, EventQueue, Queue
+from starlette.requests import Request
 
-# A visitor is a Gradio session (one browser tab, one gradio_client.Client); a REST call that
-# brings no session counts as a visitor of its own. Requests of one visitor, queued or running,
+# A visitor is a Gradio session (one browser tab, one gradio_client.Client), or, for a REST call that
+# brings no session (Gradio then makes it one of its own), the address it comes from: one address
+# cannot pass for a new visitor at each call. Requests of one visitor, queued or running,
 # beyond this many are refused, so that no visitor can fill the queue that everyone shares.
 MAX_PENDING_PER_VISITOR = 4
+# Sessions whose messages (results, errors) the queue keeps once their events have ended, for their
+# callers to read, the oldest beyond forgotten: a REST caller reads its result right after its call.
+# Gradio keeps 2,000, unread ones included, and forgets one whose event still runs as readily.
+MAX_SESSIONS_KEPT = 128
 # Visitors whose service is remembered, the least recent forgotten first: a few floats each (about 1 MB
 # in all), kept much longer than Gradio keeps a session's state (page.SESSION_CAPACITY), because the
 # ordering is by service over time.
@@ -20,6 +28,25 @@ TOO_MANY_PENDING = ("Too many requests of yours at once: {count} are already wai
 QUEUE_FULL = "queue_full"  # Gradio's state for a refused push: HTTP 503, a "busy" message in the clients
 
 log = logging.getLogger(__name__)
+
+Visitor = tuple[str, str]  # ("session", its hash) or ("address", a client's host): the two never meet
+NO_ADDRESS = "unknown"  # a request without a client address (an ASGI server that gives none)
+
+
+def visitor_of(event: Event) -> Visitor:
+    """Who asked for `event`: its session, or the address of a REST call that brought none (Gradio gave it
+    its own event id as session: a new visitor at each call)."""
+    if event.session_hash != event._id:
+        return ("session", event.session_hash)
+    return address_of(event.request)
+
+
+def address_of(request: Request | None) -> Visitor:
+    """The client address of `request`, as the ASGI server gives it: the connection's peer, or the
+    X-Forwarded-For of a proxy that uvicorn is told to trust (FORWARDED_ALLOW_IPS, loopback by default).
+    No header is read here, so a caller cannot name itself another address."""
+    client = request.client if request is not None else None
+    return ("address", client.host if client is not None else NO_ADDRESS)
 
 
 class ServiceLedger:
@@ -35,23 +62,23 @@ class ServiceLedger:
     def __init__(self, capacity: int = MAX_VISITORS_REMEMBERED):
         self.capacity = capacity
         self.clock = 0.0  # the tag of the latest request started
-        self._service: OrderedDict[str, float] = OrderedDict()  # visitor: tag + seconds served since
+        self._service: OrderedDict[Visitor, float] = OrderedDict()  # visitor: tag + seconds served since
 
-    def tag(self, visitor: str) -> float:
+    def tag(self, visitor: Visitor) -> float:
         """Where `visitor`'s next request stands: lower goes first."""
         return max(self._service.get(visitor, 0.0), self.clock)
 
-    def started(self, visitor: str) -> None:
+    def started(self, visitor: Visitor) -> None:
         """Records that a request of `visitor` starts: the clock moves on to its tag."""
         tag = self.tag(visitor)
         self.clock = max(self.clock, tag)
         self._remember(visitor, tag)
 
-    def finished(self, visitor: str, seconds: float) -> None:
+    def finished(self, visitor: Visitor, seconds: float) -> None:
         """Charges `visitor` the `seconds` one of its requests ran (onto its start tag, not onto the clock)."""
         self._remember(visitor, self._service.get(visitor, self.clock) + seconds)
 
-    def _remember(self, visitor: str, service: float) -> None:
+    def _remember(self, visitor: Visitor, service: float) -> None:
         self._service[visitor] = service
         self._service.move_to_end(visitor)
         while len(self._service) > self.capacity:
@@ -66,22 +93,29 @@ class FairQueue(Queue):
     so the first event is the fair one: visitors with fewer requests running first, then the
     lower `ServiceLedger` tag, then arrival (the sort is stable, so a visitor's own requests keep
     their order). Everything else, the queue's size, the concurrency limits and the "queue is
-    full" refusal included, is Gradio's. `tests/test_fairness.py` fails if an upgrade of Gradio
-    breaks these assumptions.
+    full" refusal included, is Gradio's. Two things it keeps are bounded: the messages of ended
+    sessions (`SessionMessages`), and the per-event records of its monitoring dashboard, kept only
+    while the dashboard is on. `tests/test_fairness.py` fails if an upgrade of Gradio breaks these
+    assumptions.
     """
 
-    def __init__(self, *args, max_pending_per_visitor: int = MAX_PENDING_PER_VISITOR, **kwargs):
+    def __init__(self, *args, max_pending_per_visitor: int = MAX_PENDING_PER_VISITOR,
+                 max_sessions_kept: int = MAX_SESSIONS_KEPT, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_pending_per_visitor = max_pending_per_visitor
         self.ledger = ServiceLedger()
+        self.pending_messages_per_session = SessionMessages(max_sessions_kept, busy=self._busy,
+                                                            forget=self._forget)
 
     @classmethod
-    def replacing(cls, queue: Queue, *, max_pending_per_visitor: int = MAX_PENDING_PER_VISITOR) -> "FairQueue":
+    def replacing(cls, queue: Queue, *, max_pending_per_visitor: int = MAX_PENDING_PER_VISITOR,
+                  max_sessions_kept: int = MAX_SESSIONS_KEPT) -> "FairQueue":
         """A fair queue with the settings of `queue`, the one `Blocks.queue()` made.
 
         Args:
             queue: Gradio's queue, not yet started.
             max_pending_per_visitor: the most requests one visitor may have queued or running.
+            max_sessions_kept: the most sessions whose events have all ended that keep their messages.
 
         Returns:
             The queue to put in its place (`demo._queue`).
@@ -89,22 +123,33 @@ class FairQueue(Queue):
         return cls(live_updates=queue.live_updates, concurrency_count=queue.max_thread_count,
                    update_intervals=queue.update_intervals, max_size=queue.max_size, blocks=queue.blocks,
                    default_concurrency_limit=queue.default_concurrency_limit,
-                   max_pending_per_visitor=max_pending_per_visitor)
+                   max_pending_per_visitor=max_pending_per_visitor, max_sessions_kept=max_sessions_kept)
 
     async def push(self, body, request, username):
         """Gradio's push, after refusing a visitor who already has its share of requests pending."""
-        visitor = body.session_hash  # None: a REST call without a session, a new visitor
-        pending = self.pending(visitor) if visitor is not None else 0
+        visitor = ("session", body.session_hash) if body.session_hash is not None else address_of(request)
+        pending = self.pending(visitor)
         if pending >= self.max_pending_per_visitor:
             log.debug("refused a request of a visitor with %d pending", pending)
             return False, TOO_MANY_PENDING.format(count=pending), QUEUE_FULL
-        return await super().push(body, request, username)
+        pushed = await super().push(body, request, username)
+        if not self.blocks.enable_monitoring:
+            self.event_analytics.clear()  # Gradio records every event for the dashboard, which is off
+        return pushed
 
-    def pending(self, visitor: str) -> int:
+    def pending(self, visitor: Visitor) -> int:
         """Requests of `visitor` queued or running."""
-        queued = sum(event.session_hash == visitor
+        queued = sum(visitor_of(event) == visitor
                      for event_queue in self.event_queue_per_concurrency_id.values() for event in event_queue.queue)
         return queued + self._running()[visitor]
+
+    def compute_analytics_summary(self, records):
+        """Gradio's summary for its monitoring dashboard, only while the dashboard is on: Gradio computes it
+        after every event, a pandas table of every event recorded (up to 10,000: 30-80 ms each, on two cores
+        that serve the requests), for a dashboard that `launch_options` turns off."""
+        if not self.blocks.enable_monitoring:
+            return self.cached_event_analytics_summary
+        return super().compute_analytics_summary(records)
 
     def get_events(self):
         """Gradio's choice of the next events, from lists put in fair order first."""
@@ -117,7 +162,7 @@ class FairQueue(Queue):
         chosen = super().get_events()
         if chosen is not None:
             for event in chosen[0]:
-                self.ledger.started(event.session_hash)
+                self.ledger.started(visitor_of(event))
         return chosen
 
     def broadcast_estimations(self, concurrency_id: str, after: int | None = None) -> None:
@@ -132,15 +177,56 @@ class FairQueue(Queue):
         finally:
             seconds = max(time.time() - begin_time, 0.0)  # Gradio stamps the start with time.time()
             for event in events:
-                self.ledger.finished(event.session_hash, seconds)
+                self.ledger.finished(visitor_of(event), seconds)
 
     def _running(self) -> Counter:
         """{visitor: requests running}."""
-        return Counter(event.session_hash for job in self.active_jobs if job is not None for event in job)
+        return Counter(visitor_of(event) for job in self.active_jobs if job is not None for event in job)
 
     def _order(self, events: list[Event], running: Counter) -> None:
         # In place: Gradio's loop and its cancel and clean-up paths hold this very list.
-        events.sort(key=lambda event: (running[event.session_hash], self.ledger.tag(event.session_hash)))
+        def key(event: Event) -> tuple[int, float]:
+            visitor = visitor_of(event)
+            return running[visitor], self.ledger.tag(visitor)
+
+        events.sort(key=key)
+
+    def _busy(self, session: str) -> bool:
+        """Whether an event of `session` is queued or running (Gradio forgets an event once it has ended)."""
+        return any(event_id in self.event_ids_to_events for event_id in self.pending_event_ids_session.get(session, ()))
+
+    def _forget(self, session: str) -> None:
+        """Drops what Gradio keeps of a forgotten session besides its messages (it would keep it for good)."""
+        self.pending_event_ids_session.pop(session, None)
+
+
+class SessionMessages(OrderedDict):
+    """The queue's messages per session (Gradio's `Queue.pending_messages_per_session`), bounded: beyond
+    `capacity`, the sessions added longest ago whose events have all ended are forgotten, their results
+    unread or not. A session with an event queued or running is kept, however many there are (the
+    queue's size and the visitors' shares bound those). The result of a forgotten session answers 404.
+
+    Args:
+        capacity: the most sessions kept beyond those with an event queued or running.
+        busy: whether a session has an event queued or running.
+        forget: called with each session forgotten.
+    """
+
+    def __init__(self, capacity: int, *, busy: Callable[[str], bool], forget: Callable[[str], None]):
+        super().__init__()
+        self.capacity = capacity
+        self.busy = busy
+        self.forget = forget
+
+    def __setitem__(self, session: str, messages) -> None:
+        super().__setitem__(session, messages)
+        self.move_to_end(session)
+        if len(self) > self.capacity:
+            # The newest counts as ended but is kept: Gradio adds a session's messages just before its event.
+            ended = [old for old in list(self)[:-1] if not self.busy(old)]
+            for old in ended[:len(ended) + 1 - self.capacity]:
+                del self[old]
+                self.forget(old)
 
 
 def _has_room(event_queue: EventQueue) -> bool:

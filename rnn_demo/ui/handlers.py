@@ -10,10 +10,12 @@ import gradio as gr
 
 from ..checkpoints import CheckpointError
 from ..config import InputError
+from .language import of as language_of
+from .text import ENGLISH, say, translated
 
 log = logging.getLogger(__name__)
 
-INTERNAL_ERROR = "Something went wrong inside the server (it has been logged). Please try again."
+INTERNAL_ERROR = say("error.internal", ENGLISH)
 # What a user can fix or must be told as it is: bad input, a damaged or missing checkpoint or tokenizer.
 USER_ERRORS = (InputError, CheckpointError, FileNotFoundError)
 
@@ -23,28 +25,30 @@ USER_ERRORS = (InputError, CheckpointError, FileNotFoundError)
 RAW_VALUES = dict(preprocess=False)
 
 
-def user_error(error: Exception) -> gr.Error:
-    """A pop-up that shows `error`'s own message, with no traceback in the server log."""
-    return gr.Error(str(error), print_exception=False)
+def user_error(error: Exception, language: str = ENGLISH) -> gr.Error:
+    """A pop-up that shows `error`'s own message in `language`, with no traceback in the server log.
+    (Gradio's frontend does not translate pop-ups: the server writes them in the visitor's language.)"""
+    return gr.Error(translated(str(error), language), print_exception=False)
 
 
 @contextmanager
-def shown_to_user():
-    """Turns a `USER_ERRORS` error raised inside the block into a pop-up with its message."""
+def shown_to_user(language: str = ENGLISH):
+    """Turns a `USER_ERRORS` error raised inside the block into a pop-up with its message, in `language`."""
     try:
         yield
     except USER_ERRORS as error:
-        raise user_error(error) from None
+        raise user_error(error, language) from None
 
 
 @contextmanager
-def internal_errors_reported(name: str):
-    """Logs an unexpected exception with its traceback and replaces it with INTERNAL_ERROR for the
-    user: its text may show paths or internals, and without a message of ours Gradio shows a bare
-    "Error". Our own messages (gr.Error) pass as they are.
+def internal_errors_reported(name: str, language: str = ENGLISH):
+    """Logs an unexpected exception with its traceback and replaces it with INTERNAL_ERROR (in
+    `language`) for the user: its text may show paths or internals, and without a message of ours
+    Gradio shows a bare "Error". Our own messages (gr.Error) pass as they are.
 
     Args:
         name: the handler's name, for the log.
+        language: the visitor's.
     """
     try:
         yield
@@ -52,7 +56,7 @@ def internal_errors_reported(name: str):
         raise
     except Exception as error:  # not hidden: logged in full here
         log.exception("%s failed", name)
-        raise gr.Error(INTERNAL_ERROR, print_exception=False) from error
+        raise gr.Error(say("error.internal", language), print_exception=False) from error
 
 
 def guarded(handler):
@@ -62,17 +66,23 @@ def guarded(handler):
         handler: an event handler.
 
     Returns:
-        A handler of the same kind and name, whose unexpected errors reach the user as INTERNAL_ERROR.
+        A handler of the same kind and name, whose unexpected errors reach the user as INTERNAL_ERROR,
+        in the language of the visitor whose `gr.Request` is among its arguments (English without one).
     """
     if inspect.isgeneratorfunction(handler):
         @functools.wraps(handler)
         def guarded_stream(*args):
-            with internal_errors_reported(handler.__name__):
+            with internal_errors_reported(handler.__name__, request_language(args)):
                 yield from handler(*args)
         return guarded_stream
 
     @functools.wraps(handler)
     def guarded_call(*args):
-        with internal_errors_reported(handler.__name__):
+        with internal_errors_reported(handler.__name__, request_language(args)):
             return handler(*args)
     return guarded_call
+
+
+def request_language(args) -> str:
+    """The visitor's language, from the `gr.Request` among a handler's arguments (English if none)."""
+    return language_of(next((arg for arg in args if isinstance(arg, gr.Request)), None))

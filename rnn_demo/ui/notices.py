@@ -5,20 +5,26 @@ import gradio as gr
 
 from ..models import registry
 from ..serving import Engine
+from .text import ENGLISH, say, translated
 
-STATUS_WORDS = {"ready": "ready", "loading": "loading…"}  # any other state is why the model cannot load
-
-
-def status_markdown(engine: Engine) -> str:
-    """One line per model: ready, loading, or what is wrong and how to fix it."""
-    return "  \n".join(f"**{name}**: {STATUS_WORDS.get(state, '⚠ ' + state)}"
-                        for name, state in engine.status().items())
+STATUS_WORDS = {"ready": "status.ready", "loading": "status.loading"}  # any other state is why the model cannot load
 
 
-def tab_notices(engine: Engine) -> dict[str, str]:
-    """For each tab with models, by tab id: what keeps them from working and how to fix it ("" when nothing does)."""
+def status_markdown(engine: Engine, language: str = ENGLISH) -> str:
+    """One line per model, in `language`: ready, loading, or what is wrong and how to fix it."""
+    return "  \n".join(f"**{name}**: {_state(state, language)}" for name, state in engine.status().items())
+
+
+def _state(state: str, language: str) -> str:
+    """A model's state in words: one of STATUS_WORDS, or ⚠ and why it cannot load."""
+    return say(STATUS_WORDS[state], language) if state in STATUS_WORDS else "⚠ " + translated(state, language)
+
+
+def tab_notices(engine: Engine, language: str = ENGLISH) -> dict[str, str]:
+    """For each tab with models, by tab id: what keeps them from working and how to fix it ("" when nothing
+    does), in `language`."""
     status = engine.status()
-    return {tab: "  \n".join(f"⚠ **{name}** cannot be used: {status[name]}"
+    return {tab: "  \n".join(say("notice.cannot_use", language, name=name, why=translated(status[name], language))
                              for name in registry.names(tab=tab) if status[name] not in STATUS_WORDS)
             for tab in _tabs_with_models()}
 
@@ -32,20 +38,21 @@ def box(engine: Engine, tab: str) -> gr.Markdown | None:
     """
     if tab not in _tabs_with_models():
         return None
-    text = tab_notices(engine)[tab]
-    return gr.Markdown(text, visible=bool(text), elem_id=f"{tab}-notice", elem_classes="model-notice")
+    # Empty until the page loads: `refreshed` then writes it in the visitor's language.
+    return gr.Markdown(visible=bool(tab_notices(engine)[tab]), elem_id=f"{tab}-notice", elem_classes="model-notice")
 
 
-def refreshed(engine: Engine, status: gr.Markdown, boxes: dict[str, gr.Markdown]) -> dict:
+def refreshed(engine: Engine, status: gr.Markdown, boxes: dict[str, gr.Markdown], language: str = ENGLISH) -> dict:
     """The status line and every notice box as they are now, each update keyed by its component.
 
     Args:
         engine: the engine whose model status they tell.
         status: the status line's component.
         boxes: tab id → that tab's notice box.
+        language: the visitor's (`language.of`).
     """
-    texts = tab_notices(engine)
-    return {status: status_markdown(engine),
+    texts = tab_notices(engine, language)
+    return {status: status_markdown(engine, language),
             **{component: gr.Markdown(texts[tab], visible=bool(texts[tab])) for tab, component in boxes.items()}}
 
 

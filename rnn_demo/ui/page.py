@@ -7,66 +7,112 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from ..serving import Engine
-from . import notices, tabs
+from . import language, notices, tabs
 from .fairness import FairQueue
+from .text import I18N, t
 from .web_limits import WebLimits
 
 TITLE = "RNN Playground"
 QUEUE_SIZE = 32
-CONCURRENCY = 2  # two CPU cores
+CONCURRENCY = 2  # two CPU cores: chat replies, fills and the lab, each computed on its own
+# Generation streams run in a group of their own: the streams of one model share one batched step
+# on one decoder thread (`serving.batching`), so more of them at once cost little more CPU than one.
+STREAM_GROUP = "streams"
+STREAMS = 16
 MAX_UPLOAD_BYTES = 0  # the page has no file inputs, so every upload is refused (413)
 # Sessions whose inputs and outputs Gradio keeps (one a visitor, one a REST call). No event of the
 # page reads them back (no gr.State: the chat history comes from the client each time), so it
 # keeps only those of the requests that run now, which re-read theirs at every streamed chunk,
 # and as many again; the oldest beyond are forgotten. Gradio's default, 10,000, held 1.5 GB.
-SESSION_CAPACITY = 4 * CONCURRENCY
-INTRO = """# RNN Playground
-Recurrent neural networks writing text, on a CPU: a GRU or LSTM language model continues a
-Shakespeare scene, a GRU encoder-decoder with attention chats, and its sibling fills in the
-blank of a sentence. Every random choice takes a seed: the same seed and settings give the same text."""
+SESSION_CAPACITY = 2 * (CONCURRENCY + STREAMS)
+# Dark or light at once, in the browser; the address keeps the choice (Gradio reads ?__theme= on load).
+THEME_JS = """() => {
+  const dark = !document.body.classList.contains("dark");
+  document.body.classList.toggle("dark", dark);
+  const url = new URL(location.href);
+  url.searchParams.set("__theme", dark ? "dark" : "light");
+  history.replaceState(null, "", url.toString());
+}"""
+# The page's own styles. Colours that must differ in dark mode come from Gradio's theme variables
+# (which follow the `dark` class on <body>) or from a `.dark` rule of their own.
 CSS = """
+#page-switches { justify-content: flex-end; gap: 8px; }
+#page-switches button { flex: 0 0 auto; min-width: 0; }
+/* All tabs on screen at any width: the tab bar wraps onto more lines instead of hiding tabs behind a
+   "•••" menu (Gradio measures the hidden copies of the tab buttons to decide what overflows). */
+#main-tabs > .tab-wrapper, #learn-tabs > .tab-wrapper { height: auto; }
+#main-tabs > .tab-wrapper > .tab-container, #learn-tabs > .tab-wrapper > .tab-container {
+  flex-wrap: wrap; height: auto; row-gap: 2px; }
+#main-tabs > .tab-wrapper > .tab-container.visually-hidden button,
+#learn-tabs > .tab-wrapper > .tab-container.visually-hidden button { max-width: 1px; padding: 0; }
 .attention { overflow-x: auto; }
 .attention table { border-collapse: collapse; font-size: 12px; }
-.attention td { width: 18px; height: 18px; border: 1px solid #eee; }
+.attention td { width: 18px; height: 18px; border: 1px solid var(--border-color-primary); }
 .attention th { font-weight: normal; padding: 0 4px; white-space: pre; }
 .attention tr:first-child th { writing-mode: vertical-rl; transform: rotate(180deg); }
+.attention td { background: rgba(234, 88, 12, var(--weight)); }
+.dark .attention td { background: rgba(253, 186, 116, var(--weight)); }
+/* The filler sits in its sentence like any word: no margins of its own (Gradio's put a space before "."). */
+#completed .token.highlighted { margin: 0; padding: 0 2px; }
+/* The chat's own toolbar (copy, clear) floats over its top right corner: room for it above the first message. */
+#chat .bubble-wrap, #chat [role="log"] { padding-top: 36px; }
 """
 
 
-def build_demo(engine: Engine, *, queue_size: int = QUEUE_SIZE) -> gr.Blocks:
+def build_demo(engine: Engine, *, queue_size: int = QUEUE_SIZE, streams: int = STREAMS) -> gr.Blocks:
     """The whole page, behind a queue.
 
     Args:
         engine: the engine every tab serves from.
         queue_size: the most requests that may wait in the queue.
+        streams: the most generation streams that run at once.
 
     Returns:
         The page, ready to launch with `launch_options()`.
     """
     with gr.Blocks(title=TITLE) as demo:
-        gr.Markdown(INTRO)
-        with gr.Accordion("Models", open=False):
-            status = gr.Markdown(notices.status_markdown(engine), elem_id="status")
-        with gr.Tabs():
+        _switches()
+        gr.Markdown(t("page.intro"))
+        with gr.Accordion(t("page.models"), open=False):
+            status = gr.Markdown(elem_id="status")  # written at each page load, in the visitor's language
+        with gr.Tabs(elem_id="main-tabs"):
             boxes = {tab.TAB_ID: _tab(engine, tab) for tab in tabs.modules()}
         boxes = {tab: box for tab, box in boxes.items() if box is not None}
         # Each page load says again what is wrong with which model (the warm-up may have found out since).
-        demo.load(lambda: notices.refreshed(engine, status, boxes), None, [status, *boxes.values()],
-                  api_name=False)
-    return configure_queue(demo, queue_size=queue_size)
+        def refresh(request: gr.Request):
+            return notices.refreshed(engine, status, boxes, language.of(request))
+
+        demo.load(refresh, None, [status, *boxes.values()], api_name=False)
+    return configure_queue(demo, queue_size=queue_size, streams=streams)
+
+
+def _switches() -> None:
+    """The page's two switches, top right: the other language (reloads the page in it), dark or light."""
+    with gr.Row(elem_id="page-switches"):
+        language_button = gr.Button(t("page.switch_language"), size="sm", variant="secondary", scale=0,
+                                    elem_id="switch-language")
+        theme_button = gr.Button(t("page.switch_theme"), size="sm", variant="secondary", scale=0,
+                                 elem_id="switch-theme")
+    language_button.click(None, js=language.SWITCH_JS, api_name=False)
+    theme_button.click(None, js=THEME_JS, api_name=False)
 
 
 def _tab(engine: Engine, tab: ModuleType) -> gr.Markdown | None:
     """Opens the tab of module `tab`, puts its models' notice on top and builds its content; returns the notice."""
-    with gr.Tab(tab.LABEL, id=tab.TAB_ID):
+    with gr.Tab(t(tab.LABEL), id=tab.TAB_ID):
         box = notices.box(engine, tab.TAB_ID)
         tab.build(engine)
     return box
 
 
-def configure_queue(demo: gr.Blocks, *, queue_size: int = QUEUE_SIZE) -> gr.Blocks:
-    """A bounded queue in front of every event, REST callers included; CONCURRENCY jobs at a time, visitors in turn."""
+def configure_queue(demo: gr.Blocks, *, queue_size: int = QUEUE_SIZE, streams: int = STREAMS) -> gr.Blocks:
+    """A bounded queue in front of every event, REST callers included, visitors in turn: CONCURRENCY jobs
+    at a time, and besides them `streams` events of the STREAM_GROUP group."""
     demo.queue(max_size=queue_size, api_open=False, default_concurrency_limit=CONCURRENCY)
+    # The queue makes each group's slots from its events' limits when the first call comes.
+    for fn in demo.fns.values():
+        if fn.concurrency_id == STREAM_GROUP:
+            fn.concurrency_limit = streams
     # Gradio has no option for the order of its queue (first in, first out), so its queue is replaced,
     # before launch starts it, by a subclass that serves visitors in turn.
     demo._queue = FairQueue.replacing(demo._queue)
@@ -78,4 +124,5 @@ def launch_options() -> dict:
     `web_limits.WebLimits`, few sessions kept, no uploads, no monitoring."""
     return dict(max_file_size=MAX_UPLOAD_BYTES, enable_monitoring=False, show_error=False,
                 footer_links=["api"], theme=gr.themes.Soft(), css=CSS, state_session_capacity=SESSION_CAPACITY,
-                app_kwargs={"middleware": [Middleware(WebLimits)]})
+                app_kwargs={"middleware": [Middleware(WebLimits), Middleware(language.PageLanguage)]},
+                i18n=I18N)

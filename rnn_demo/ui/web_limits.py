@@ -1,8 +1,10 @@
-"""The web surface's limits: an ASGI middleware that bounds request bodies and closes the routes the page does not use."""
+"""The web surface's limits: an ASGI middleware that bounds request bodies, closes the routes the page does not use
+and keeps the page's private events to sessions that loaded the page."""
 from __future__ import annotations
 
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -42,6 +44,11 @@ GRADIO_CLOSED = ("/monitoring", "/monitoring/")
 # Routes named after an event (`/call/<name>`, `/call/<name>/<event_id>`, …): open for the public events only,
 # so that an event marked api_name=False is not callable under its made-up name ("false", "false_1", …).
 EVENT_PREFIXES = (f"{API}/call/v2/", f"{API}/call/", f"{API}/run/", f"{API}/api/")
+# The page calls its private events (api_name=False) by number through /queue/join, and so can anyone:
+# a session may call them only once it has run the page's load event, which the page runs first and an
+# API client (gradio_client, a script) does not. Not a boundary against a script that runs the load event
+# first: each private event is also checked as its public twin is (tests/test_web_surface.py).
+MAX_PAGE_SESSIONS = 10_000  # sessions remembered as pages, the least recent forgotten: ~100 bytes each
 
 NOT_A_ROUTE = "Not found: {path} is not a route of this app."
 NO_UPLOADS = "This app takes no file uploads."
@@ -50,6 +57,8 @@ TOO_MANY_PARTS = "Upload has too many parts: the limit is {limit:,} files and fi
 NO_SUCH_EVENT = "No event {name!r} in this app's API."
 NO_SUCH_FN_INDEX = "No event number {index!r} in this app (fn_index)."
 NO_SUCH_SESSION = "No such session or event: it has ended or never began."
+PAGE_ONLY = ("Event number {index} is the page's own, not part of this app's API: "
+             "call the events listed under \"Use via API\" at the foot of the page.")
 
 
 @dataclass(frozen=True)
@@ -87,7 +96,8 @@ class BodyTooLarge(Exception):
 
 
 class WebLimits:
-    """ASGI middleware: closed routes answer 404 (uploads 413) unread; bodies are cut at their limit (413).
+    """ASGI middleware: closed routes answer 404 (uploads 413) unread; bodies are cut at their limit (413);
+    a private event joined from a session that has not loaded the page answers 403.
 
     Args:
         app: the Gradio app it guards (`scope["app"]` must be that app: it names the events).
@@ -100,6 +110,7 @@ class WebLimits:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.uploads = uploads
+        self.pages = PageSessions()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -109,7 +120,7 @@ class WebLimits:
         limit = upload.max_bytes if upload else self.max_body_bytes
         refusal = self._refusal(scope, limit)
         if refusal is None and route(scope) == QUEUE_JOIN:
-            receive, refusal = await _checked_join(scope, _BoundedBody(receive, limit))
+            receive, refusal = await _checked_join(scope, _BoundedBody(receive, limit), self.pages)
         if refusal is not None:
             log.debug("refused %s %s: %s", scope["method"], scope["path"], refusal.body)
             await refusal(scope, receive, send)
@@ -187,8 +198,9 @@ def _session_known(queue, session: str) -> bool:
     return session in queue.pending_messages_per_session
 
 
-async def _checked_join(scope: Scope, body: "_BoundedBody") -> tuple[Receive, JSONResponse | None]:
-    """Reads a /queue/join body (bounded) to refuse an fn_index that names no event (Gradio answers a bare 500).
+async def _checked_join(scope: Scope, body: "_BoundedBody", pages: "PageSessions") -> tuple[Receive, JSONResponse | None]:
+    """Reads a /queue/join body (bounded) to refuse an fn_index that names no event (Gradio answers a bare 500),
+    or a private event called from a session that has not loaded the page.
 
     Returns:
         A receive that gives the app the same body again, and the refusal or None.
@@ -199,13 +211,16 @@ async def _checked_join(scope: Scope, body: "_BoundedBody") -> tuple[Receive, JS
         return body.receive, refused(413, TOO_LARGE.format(size=f"over {body.limit:,}", limit=body.limit))
     replay = _replay(data, body.receive)
     try:
-        index = json.loads(data).get("fn_index")
+        join = json.loads(data)
+        index, session = join.get("fn_index"), join.get("session_hash")
     except (ValueError, RecursionError, AttributeError):  # not a JSON object: Gradio's own check says so
         return replay, None
     fns = scope["app"].get_blocks().fns
-    if index is None or (isinstance(index, int) and not isinstance(index, bool) and index in fns):
+    if index is None:
         return replay, None
-    return replay, refused(422, NO_SUCH_FN_INDEX.format(index=index))
+    if not (isinstance(index, int) and not isinstance(index, bool) and index in fns):
+        return replay, refused(422, NO_SUCH_FN_INDEX.format(index=index))
+    return replay, pages.refusal(fns, index, session)
 
 
 def _replay(data: bytes, receive: Receive) -> Receive:
@@ -216,6 +231,38 @@ def _replay(data: bytes, receive: Receive) -> Receive:
         return pending.pop() if pending else await receive()
 
     return replayed
+
+
+class PageSessions:
+    """The sessions that have run the page's load event, the `capacity` most recent; who may call private events.
+
+    Args:
+        capacity: the most sessions remembered.
+    """
+
+    def __init__(self, capacity: int = MAX_PAGE_SESSIONS):
+        self.capacity = capacity
+        self._sessions: OrderedDict[str, None] = OrderedDict()
+
+    def refusal(self, fns: Mapping, index: int, session) -> JSONResponse | None:
+        """403 for a private event of `fns` called from a session that has not loaded the page; else None
+        (a call of a load event makes its session a page's).
+
+        Args:
+            fns: the app's events by number (`Blocks.fns`).
+            index: the event called.
+            session: the session it is called from, as the request says.
+        """
+        loads = {number for number, fn in fns.items() if any(event == "load" for _, event in fn.targets)}
+        if fns[index].api_visibility == "public" or not loads or not isinstance(session, str):
+            return None  # public; or no load event to tell a page by; or Gradio refuses the missing session
+        if index in loads:
+            self._sessions[session] = None
+            self._sessions.move_to_end(session)
+            while len(self._sessions) > self.capacity:
+                self._sessions.popitem(last=False)
+            return None
+        return None if session in self._sessions else refused(403, PAGE_ONLY.format(index=index))
 
 
 class _PartCounter:

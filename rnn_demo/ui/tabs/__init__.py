@@ -3,7 +3,7 @@
 A new tab is one new module here, defining:
     TAB_ID: the tab's id: its `ModelSpec.tab` in the registry (if it serves models) and the prefix
         of its notice's elem_id.
-    LABEL: the name on the tab.
+    LABEL: the key of the name on the tab in `ui/text.py` STRINGS (the page is in two languages).
     POSITION: where the tab stands, smaller to the left; no two tabs share one.
     build(engine): builds the tab's content inside the `gr.Tab` the page has opened for it.
 Modules whose name starts with "_" are not tabs (helpers shared by tabs).

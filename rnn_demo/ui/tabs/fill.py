@@ -6,21 +6,17 @@ import gradio as gr
 from ...config import LIMITS
 from ...serving import Engine, FillRequest, FillResult
 from ..handlers import RAW_VALUES, guarded, shown_to_user
+from ..language import of as language_of
+from ..text import ENGLISH, say, t, translated
 
 TAB_ID = "fill"
-LABEL = "Fill the blank"
+LABEL = "fill.tab"
 POSITION = 3
 
-HELP = ("Write a sentence with one gap, `___` (two or more underscores) or `[MASK]`. An "
-        "encoder-decoder of the chatbot's family writes the missing words; beam search ranks them. "
-        "When the words around the gap (four or more, and most of those typed) match a passage of "
-        "the training plays, the words the play has there are mixed in (📜 in the note), weighted "
-        "by how many words matched.")
 SENTENCE = "Paris is the capital of ___."
 EXAMPLES = [SENTENCE, "The capital of Japan is ___.", "To be, or not to ___.",
             "O Romeo, Romeo! wherefore art thou [MASK]?", "People from Brazil speak ___.",
             "I like to ___ in the morning."]
-NO_FILLER = "The model found no filler for this gap."
 FILLER_CLASS = "filler"  # how the completed sentence marks the filler (and colours it)
 
 
@@ -34,48 +30,53 @@ def make_fill(engine: Engine):
         A function of the tab's inputs, guarded by `handlers.guarded`.
     """
 
-    def fill(sentence: str, top_k: float):
-        with shown_to_user():
+    def fill(sentence: str, top_k: float, request: gr.Request | None = None):
+        language = language_of(request)
+        with shown_to_user(language):
             result = engine.fill(FillRequest(sentence, top_k))
         if not result.candidates:
-            return {}, [(sentence, None)], "  \n".join([NO_FILLER, *result.notes])
+            return {}, [(sentence, None)], "  \n".join([say("fill.no_filler", language),
+                                                        *(translated(note, language) for note in result.notes)])
         best = result.candidates[0][0]
         completed = [(result.left, None), (best, FILLER_CLASS), (result.right, None)]
-        return dict(result.candidates), completed, _note(result)
+        return dict(result.candidates), completed, _note(result, language)
 
     return guarded(fill)
 
 
-def _note(result: FillResult) -> str:
-    """How sure the model is of its best filler, what the memory of the plays added, and what it did not read."""
-    who = "The model and the memory of the plays give" if result.quoted else "The model gives"
-    sureness = (f"Not sure: {who[0].lower() + who[1:]} its best filler only {result.best_model_probability:.0%}."
-                if result.not_sure else f"{who} its best filler {result.best_model_probability:.0%}.")
-    return "  \n".join([sureness, *_quotation_lines(result), *(f"⚠ {text}" for text in result.notes)])
+def _note(result: FillResult, language: str = ENGLISH) -> str:
+    """How sure the model is of its best filler, what the memory of the plays added, and what it did not
+    read, in `language`."""
+    key = ("fill.not_sure" if result.not_sure else "fill.sure") + ("_quoted" if result.quoted else "")
+    sureness = say(key, language, percent=f"{result.best_model_probability:.0%}")
+    return "  \n".join([sureness, translated(result.meaning, language), *_quotation_lines(result, language),
+                        *(f"⚠ {translated(text, language)}" for text in result.notes)])
 
 
-def _quotation_lines(result: FillResult) -> list[str]:
+def _quotation_lines(result: FillResult, language: str) -> list[str]:
     """What the memory of the plays added: each quoted filler, its play, and the RNN's own probability."""
-    return [f"📜 “{text}” is what *{play.replace('-', ' ').title()}* has between these words "
-            f"({result.matched_words} neighbouring words matched); "
-            f"the RNN alone gives it {result.model_only[text]:.1%}."
+    return [say("fill.quotation", language, text=text, play=play.replace("-", " ").title(),
+                words=result.matched_words, percent=f"{result.model_only[text]:.1%}")
             for text, play in result.quoted.items()]
 
 
 def build(engine: Engine) -> None:
-    """The tab's content: the sentence and Fill on the left; fillers, completed sentence and note on the right."""
-    gr.Markdown(HELP)
+    """The tab's content: the sentence and Fill; beside them (below them on a phone) the fillers, the
+    completed sentence and the note."""
+    gr.Markdown(t("fill.help"))
     with gr.Row():
         with gr.Column(scale=3):
-            sentence = gr.Textbox(label="Sentence", value=SENTENCE, max_length=LIMITS.max_sentence_chars,
+            sentence = gr.Textbox(label=t("fill.sentence"), value=SENTENCE, max_length=LIMITS.max_sentence_chars,
                                   elem_id="sentence")
-            top_k = gr.Slider(1, LIMITS.max_fill_candidates, value=FillRequest.top_k, step=1, label="Candidates")
-            go = gr.Button("Fill", variant="primary", elem_id="fill-button")
-            gr.Examples(EXAMPLES, inputs=[sentence])
+            top_k = gr.Slider(1, LIMITS.max_fill_candidates, value=FillRequest.top_k, step=1,
+                              label=t("fill.candidates"))
+            go = gr.Button(t("fill.button"), variant="primary", elem_id="fill-button")
+            gr.Examples(EXAMPLES, inputs=[sentence], label=t("page.examples"))
         with gr.Column(scale=2):
-            candidates = gr.Label(label="Fillers (probability among those shown)", elem_id="candidates")
-            completed = gr.HighlightedText(label="Completed sentence", color_map={FILLER_CLASS: "orange"},
-                                           elem_id="completed")
+            candidates = gr.Label(label=t("fill.fillers"), elem_id="candidates")
+            # No inline category: the colour marks the filler, and its name would be an untranslated word.
+            completed = gr.HighlightedText(label=t("fill.completed"), color_map={FILLER_CLASS: "orange"},
+                                           show_inline_category=False, elem_id="completed")
             note = gr.Markdown(elem_id="fill-note")
     fill = make_fill(engine)
     outputs = [candidates, completed, note]

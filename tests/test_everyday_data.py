@@ -1,0 +1,99 @@
+"""Everyday input (issue 13): the corpus split, the kinds of chat message, and the fixed held-out sets."""
+import collections
+
+import pytest
+
+from rnn_demo.data import chat_kinds, dialogues, everyday, fill_sentences, heldout, knowledge
+
+MIN_CHAT_ITEMS, MIN_GAP_ITEMS = 400, 1_000
+
+
+def test_conversations_split_by_id_into_three_disjoint_parts():
+    parts = {split: {c.key for c in everyday.conversation_split(split)} for split in ("train", "validation", "test")}
+    assert all(parts.values())
+    assert not (parts["train"] & parts["test"]) and not (parts["train"] & parts["validation"])
+    assert not (parts["validation"] & parts["test"])
+    assert sum(map(len, parts.values())) == len(everyday.conversations())
+    with pytest.raises(ValueError, match="split must be"):
+        everyday.sentences("test")  # only data/heldout reads the test conversations
+
+
+@pytest.mark.parametrize("role, name, least", [("test", "chat", MIN_CHAT_ITEMS), ("validation", "chat", MIN_CHAT_ITEMS),
+                                               ("test", "gaps", MIN_GAP_ITEMS), ("validation", "gaps", MIN_GAP_ITEMS)])
+def test_heldout_files_are_big_enough(role, name, least):
+    assert len(heldout.load(name, role)) >= least
+
+
+def test_heldout_chat_covers_every_kind_and_both_personas():
+    items = heldout.load("chat", "test")
+    kinds = collections.Counter(item["kind"] for item in items)
+    assert set(kinds) == {"self", "feelings", "likes", "jokes", "facts", "persona_facts", "followup",
+                          "capital_modern", "capital_shakespeare", "languages", "smalltalk"}
+    assert {item["persona"] for item in items if item["kind"] == "persona_facts"} == {"shakespeare"}
+    assert all(item["history"] for item in items if item["kind"] == "followup")
+    assert any(item["history"] for item in items if item["kind"] == "self")  # multi-turn, unrelated earlier turn
+    assert all(item["accepted"] for item in items if item["check"] in ("facts", "capital"))
+
+
+def test_heldout_files_are_what_the_script_builds():
+    assert heldout.chat_items("test") == heldout.load("chat", "test")
+    assert heldout.gap_items("test") == heldout.load("gaps", "test")
+
+
+def test_no_heldout_gap_sentence_or_document_is_trained_on():
+    trained = {blank.sentence for blank in fill_sentences.everyday_examples("train")}
+    validation = set(everyday.sentences("validation"))
+    for item in heldout.load("gaps", "test"):
+        sentence = item["left"] + item["answer"] + item["right"]
+        assert sentence not in trained and sentence not in validation
+        assert len(fill_sentences.WORD.findall(item["answer"])) == 1  # one word, as the README says
+
+
+def test_no_heldout_chat_message_is_trained_on():
+    trained = {exchange.context[-1] for source in ("kinds", "smalltalk", "facts")
+               for exchange in dialogues.exchanges_of(source, "train")}
+    for item in heldout.load("chat", "test"):
+        assert item["message"] not in trained, item
+
+
+def test_kinds_train_on_both_personas_and_after_an_unrelated_turn():
+    exchanges = dialogues.kind_exchanges("train")
+    assert {e.persona for e in exchanges} == {"modern", "shakespeare"}
+    name = [e for e in exchanges if e.template.startswith("self/name/") and len(e.context) == 3]
+    assert name and all("RNN Playground chatbot" in e.reply for e in name)
+
+
+def test_shakespearean_persona_answers_facts_in_its_voice():
+    facts = [e for e in dialogues.country_exchanges("train") if e.persona == "shakespeare"]
+    peru = [e for e in facts if e.context == ("What is the capital of Peru?",)]
+    assert peru and "Lima" in peru[0].reply and peru[0].reply != "The capital of Peru is Lima."
+
+
+def test_facts_come_from_the_packages():
+    kinds = knowledge.summary()
+    assert kinds["element"] == 3 * 118 and kinds["planet"] == 24 and kinds["book"] > 300
+    assert ("Hamlet", "William Shakespeare") in knowledge.books()
+    iron = [f for f in knowledge.facts() if f.kind == "element/symbol" and f.subject == "Iron"]
+    assert iron[0].accepted == ("Fe",)
+
+
+@pytest.mark.parametrize("kind, reply, extra, right", [
+    ("facts", "The symbol of hydrogen is H.", dict(accepted=("H",)), True),
+    ("facts", "hello there", dict(accepted=("H",)), False),  # symbols match exactly, as whole words
+    ("facts", "Marry, Iron was written by nobody.", dict(accepted=("Fe",)), False),
+    ("self", "I'm the RNN Playground chatbot, a small recurrent neural network.", {}, True),
+    ("self", "I am not.", {}, False),
+    ("feelings", "I'm sorry to hear that.", dict(mood="bad"), True),
+    ("feelings", "I'm glad to hear that!", dict(mood="bad"), False),
+    ("likes", "I am fond of chess, good sir.", {}, True),
+    ("languages", "Sorry, I only speak English.", {}, True),
+    ("thanks", "You're welcome!", {}, True),
+])
+def test_reply_checks(kind, reply, extra, right):
+    assert chat_kinds.reply_is_right(kind, reply, **extra) is right
+
+
+def test_a_joke_is_recognised_only_when_it_is_one():
+    joke = chat_kinds.jokes()[0]
+    assert chat_kinds.reply_is_right("jokes", "Here's one: " + joke)
+    assert not chat_kinds.reply_is_right("jokes", "I am not sure what you mean.")

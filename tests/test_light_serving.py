@@ -1,0 +1,87 @@
+"""`python app.py` serves every tab without importing TensorFlow (or Keras).
+
+How the test knows: a `sitecustomize` module, put first on the app's PYTHONPATH, adds an import
+hook that writes the name of every `tensorflow`/`keras` import attempt to a file the moment it
+happens (it blocks nothing). Unlike a check at exit, this sees imports in any thread, and it
+survives the app being stopped by a signal; a marker line proves the hook was armed.
+"""
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from benchmarks.app_process import CHAT, FILL, GENERATE
+from tests.conftest import ROOT, free_port
+
+HOOK = '''
+import os, sys
+
+class _Watch:
+    """Records tensorflow/keras import attempts in $RNN_DEMO_IMPORT_LOG; imports nothing itself."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("tensorflow", "keras"):
+            with open(os.environ["RNN_DEMO_IMPORT_LOG"], "a") as log:
+                log.write(name + "\\n")
+        return None
+
+with open(os.environ["RNN_DEMO_IMPORT_LOG"], "a") as log:
+    log.write("armed\\n")
+sys.meta_path.insert(0, _Watch())
+'''
+ARMED = "armed"
+START_TIMEOUT_S = 120
+
+
+@pytest.fixture()
+def watched_app(tmp_path):
+    """The shipped app in its own process, with the import hook; yields (url, import log path)."""
+    (tmp_path / "hook").mkdir()
+    (tmp_path / "hook" / "sitecustomize.py").write_text(HOOK)
+    imports = tmp_path / "imports.log"
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "hook"), str(ROOT)]),
+           "RNN_DEMO_IMPORT_LOG": str(imports), "GRADIO_SERVER_NAME": "127.0.0.1",
+           "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    with open(tmp_path / "app.log", "wb") as log:
+        process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            assert process.poll() is None, (tmp_path / "app.log").read_text()[-2000:]
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the page was not served in time"
+            time.sleep(0.2)
+        yield url, imports
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_every_tab_is_served_without_tensorflow(watched_app):
+    from gradio_client import Client
+
+    url, imports = watched_app
+    client = Client(url, verbose=False)
+    for model in ("shakespeare-gru", "shakespeare-lstm"):
+        text = client.predict(**{**GENERATE, "model": model, "max_tokens": 10}, api_name="/generate")
+        assert "ROMEO:" in str(text)
+    chat = client.predict(**CHAT, api_name="/chat")
+    assert chat
+    fill = client.predict(**FILL, api_name="/fill")
+    assert "France" in str(fill)
+    attempts = imports.read_text().split()
+    # One "armed" per Python process of the app's tree (the app, and the sampler's precompiling child).
+    assert attempts and attempts[0] == ARMED, "the import hook did not run in the app's process"
+    imported = sorted({name for name in attempts if name != ARMED})
+    assert imported == [], f"the serving process tree imported {imported}"
