@@ -24,6 +24,7 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 RUNS = Path("runs")
 TOKENIZER = "tokenizer"  # the `train` target of the shared tokenizer (not a model: no recipe)
 ALL = "all"  # the `train` target of the tokenizer, then every model target
+TEXT = "text"  # `train text --file F`: a model of your own text (usertrain/cli.py has its flags)
 TOKENIZER_FILE = "tokenizer.model"
 QUICK_VOCAB_SIZE = 600  # at most, for `train tokenizer --quick`
 QUICK_TOKENIZER_SENTENCES = 20_000
@@ -74,7 +75,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _add_train(sub) -> None:
     train = sub.add_parser("train", help="train the tokenizer or a model")
-    train.add_argument("what", choices=[TOKENIZER, *registry.targets(), ALL])
+    train.add_argument("what", choices=[TOKENIZER, *registry.targets(), ALL, TEXT],
+                       help=f"`{TEXT}`: your own text, see `train {TEXT} --help`")
     train.add_argument("--quick", action="store_true", help="a tiny model in well under a minute")
     train.add_argument("--out", type=Path, default=ASSETS, help="folder for the checkpoint")
     train.add_argument("--name", help="checkpoint name (default shakespeare-<cell>)")
@@ -154,7 +156,8 @@ def _add_generate(sub) -> None:
     generate.add_argument("--prompt", required=True)
     generate.add_argument("--max-tokens", type=int, default=GenerationRequest.max_tokens)
     _add_sampling_flags(generate, GenerationRequest)
-    generate.add_argument("--model", default=GenerationRequest.model)
+    generate.add_argument("--model", default=GenerationRequest.model,
+                          help="a shipped model's name, or a .zip model file of the Train tab")
     generate.add_argument("--assets", type=Path, default=ASSETS)
     generate.add_argument("--json", action="store_true")
 
@@ -294,6 +297,11 @@ def _generate(args) -> dict:
     """Generates once from the prompt; returns the text and the speed of the decoding alone (after loading)."""
     from .serving import GenerationRequest
 
+    if args.model.endswith(".zip"):  # a model downloaded from the Train tab (or written by `train text`)
+        from .usertrain.cli import generate
+
+        return generate(Path(args.model), prompt=args.prompt, max_tokens=args.max_tokens,
+                        temperature=args.temperature, seed=args.seed)
     engine = _engine(args.assets)
     request = GenerationRequest(prompt=args.prompt, model=args.model, max_tokens=args.max_tokens,
                                 temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
@@ -361,6 +369,10 @@ def main(argv=None) -> int:
     """Runs one command; returns the exit status (2 for bad input, with a one-line message on stderr)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:2] == ["train", TEXT]:
+        from .usertrain.cli import train_main
+
+        return train_main(argv[2:])
     args = _build_parser().parse_args(argv)
     from .checkpoints import CheckpointError
     from .config import InputError

@@ -68,3 +68,15 @@ def _serve(engine, **build_options):
 def serve_app():
     """`with serve_app(engine) as demo:` serves the app at `demo.local_url` for the block's duration."""
     return _serve
+
+
+@pytest.fixture(scope="session")
+def learn_assets(tmp_path_factory, quick_assets):
+    """The quick assets plus a quick `train learn` run (every part)."""
+    from rnn_demo.__main__ import main
+
+    assets = tmp_path_factory.mktemp("learn-assets")
+    for item in quick_assets.iterdir():
+        (shutil.copytree if item.is_dir() else shutil.copy)(item, assets / item.name)
+    assert main(["train", "learn", "--quick", "--out", str(assets)]) == 0
+    return assets

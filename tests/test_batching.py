@@ -207,3 +207,35 @@ def test_a_slow_reader_does_not_hold_up_the_others(model):
     rest = [event.token for event in slow]
     assert len(rest) == 999 and first is not None
     _assert_idle(decoder)
+
+
+@pytest.mark.parametrize("settings, most", [(dict(temperature=0.8), 4), (dict(top_k=5), 2)], ids=["batched", "solo"])
+def test_streams_the_decoder_cannot_batch_run_one_per_core(quick_assets, monkeypatch, settings, most):
+    """The page lets 16 streams run; those outside the batched decoder (top-k here) take a core each, two at most."""
+    import time
+
+    from rnn_demo.serving import Engine, GenerationRequest, engine as engine_module, generation
+
+    engine = Engine(quick_assets)
+    engine.language_model("shakespeare-gru")
+    inside, peak, lock = [0], [0], threading.Lock()
+
+    def counted(*args, **kwargs):
+        with lock:
+            inside[0] += 1
+            peak[0] = max(peak[0], inside[0])
+        try:
+            time.sleep(0.3)  # long enough for every thread to try to enter at once
+            yield from ()
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(generation, "stream", counted)
+    request = GenerationRequest(prompt="ROMEO:", max_tokens=5, seed=1, **settings)
+    threads = [threading.Thread(target=lambda: list(engine.stream(request))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert peak[0] == most and engine_module.SOLO_STREAMS == 2

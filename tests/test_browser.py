@@ -201,7 +201,12 @@ TABS = {"en": ["Shakespeare", "Chatbot", "Fill the blank", "Lab", "Learn"],
 # What may stay English on a Chinese page: names (of models, symbols, options) and the models' own text.
 ENGLISH_NAMES = {"GRU", "LSTM", "RNN", "MLP", "CPU", "Top", "MASK", "API", "log", "English",
                  # Gradio's own, untranslated by its zh-CN table: the progress label and a "common.complete" key
-                 "processing", "common", "complete"}
+                 "processing", "common", "complete",
+                 # Gradio's own toast title (its zh-CN table leaves it) and queue status ("In queue of 3")
+                 "Warning",
+                 "In", "queue", "of",
+                 # names of optimizers, cells, tools and units on the Train tab
+                 "SGD", "Adam", "SimpleRNN", "SentencePiece", "MB", "UTF", "txt"}
 CONTENT = ("#prompt", "#output", "#chat [data-testid='bot']", "#chat [data-testid='user']", "#probabilities",
            "#candidates", "#completed", "#attention th", "#attention li", ".gallery", "#sentence", "#message",
            "table", "[data-testid='textbox']", "textarea", "code", ".glass", "#lab")

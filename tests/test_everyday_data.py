@@ -40,20 +40,48 @@ def test_heldout_files_are_what_the_script_builds():
     assert heldout.gap_items("test") == heldout.load("gaps", "test")
 
 
+def test_normalised_ignores_case_marks_and_apostrophes():
+    assert everyday.normalised("What's  your name?!") == everyday.normalised("whats your name") == "whats your name"
+    assert everyday.normalised("Hi, friend.") == "hi friend" != everyday.normalised("Hi friends")
+
+
 def test_no_heldout_gap_sentence_or_document_is_trained_on():
-    trained = {blank.sentence for blank in fill_sentences.everyday_examples("train")}
-    validation = set(everyday.sentences("validation"))
+    trained = {everyday.normalised(blank.sentence) for blank in fill_sentences.everyday_examples("train")}
+    validation = {everyday.normalised(sentence) for sentence in everyday.sentences("validation")}
     for item in heldout.load("gaps", "test"):
-        sentence = item["left"] + item["answer"] + item["right"]
-        assert sentence not in trained and sentence not in validation
+        sentence = everyday.normalised(item["left"] + item["answer"] + item["right"])
+        assert sentence not in trained and sentence not in validation, item
         assert len(fill_sentences.WORD.findall(item["answer"])) == 1  # one word, as the README says
+    for item in heldout.load("gaps", "validation"):
+        assert everyday.normalised(item["left"] + item["answer"] + item["right"]) not in trained, item
+
+
+def test_no_everyday_test_sentence_is_trained_on():
+    test = {everyday.normalised(sentence) for sentence in everyday.test_sentences()}
+    assert len(test) > heldout.GAP_SENTENCES
+    for split in ("train", "validation"):
+        assert not test & {everyday.normalised(sentence) for sentence in everyday.sentences(split)}
 
 
 def test_no_heldout_chat_message_is_trained_on():
-    trained = {exchange.context[-1] for source in ("kinds", "smalltalk", "facts")
-               for exchange in dialogues.exchanges_of(source, "train")}
-    for item in heldout.load("chat", "test"):
-        assert item["message"] not in trained, item
+    # Any turn of any training exchange, compared as typed text is (case, marks and apostrophes ignored).
+    trained = {everyday.normalised(turn) for exchange in dialogues.exchanges("train") for turn in exchange.context}
+    for role in heldout.ROLES:
+        for item in heldout.load("chat", role):
+            assert everyday.normalised(item["message"]) not in trained, item
+
+
+@pytest.mark.parametrize("kind", chat_kinds.KINDS)
+def test_heldout_phrasings_differ_from_trained_ones_beyond_case_and_marks(kind):
+    trained = {everyday.normalised(talk.context[-1]) for talk in chat_kinds.talk_of("train", (kind,))}
+    held_out = {everyday.normalised(talk.context[-1]) for role in heldout.ROLES
+                for talk in chat_kinds.talk_of(role, (kind,))}
+    assert held_out and not trained & held_out
+
+
+def test_smalltalk_split_keeps_a_message_and_its_twins_together():
+    trained = {everyday.normalised(talk.message) for talk in dialogues.smalltalk_of("train")}
+    assert not trained & {everyday.normalised(talk.message) for talk in dialogues.smalltalk_of("validation")}
 
 
 def test_kinds_train_on_both_personas_and_after_an_unrelated_turn():

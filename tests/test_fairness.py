@@ -89,7 +89,7 @@ def finish(engine: GatedEngine, jobs: list) -> None:
 
 def test_a_light_visitor_goes_before_a_heavy_visitors_backlog(quick_assets, serve_app):
     engine = GatedEngine(quick_assets, seeds=[1, 2, 3, 4, LIGHT])
-    with serve_app(engine) as demo:
+    with serve_app(engine, streams=page.CONCURRENCY) as demo:
         heavy, light = Client(demo.local_url, verbose=False), Client(demo.local_url, verbose=False)
         jobs = hold_both_slots(engine, heavy, [1, 2])
         jobs += enqueue(demo, heavy, [3, 4])
@@ -106,7 +106,7 @@ def test_a_light_visitor_goes_before_a_heavy_visitors_backlog(quick_assets, serv
 def test_a_visitor_served_less_goes_before_one_served_more(quick_assets, serve_app):
     """Both have one request waiting and none running: the one who has had less service goes first."""
     engine = GatedEngine(quick_assets, seeds=[10, 11, 20, 21, LIGHT])
-    with serve_app(engine) as demo:
+    with serve_app(engine, streams=page.CONCURRENCY) as demo:
         heavy, light, other = (Client(demo.local_url, verbose=False) for _ in range(3))
         engine.release(10)
         assert submit(heavy, 10).result(timeout=WAIT_S)[0].startswith("ROMEO:\n")  # heavy has been served
@@ -121,7 +121,7 @@ def test_a_visitor_served_less_goes_before_one_served_more(quick_assets, serve_a
 
 def test_a_visitor_over_its_share_is_refused_clearly_and_others_are_still_served(quick_assets, serve_app):
     engine = GatedEngine(quick_assets, seeds=[*range(1, MAX_PENDING_PER_VISITOR + 2), LIGHT])
-    with serve_app(engine) as demo:
+    with serve_app(engine, streams=page.CONCURRENCY) as demo:
         heavy, light = Client(demo.local_url, verbose=False), Client(demo.local_url, verbose=False)
         jobs = hold_both_slots(engine, heavy, range(1, page.CONCURRENCY + 1))
         jobs += enqueue(demo, heavy, range(page.CONCURRENCY + 1, MAX_PENDING_PER_VISITOR + 1))
@@ -150,7 +150,7 @@ def test_rest_calls_without_a_session_are_one_visitor_per_address(quick_assets, 
     """Each session-less call is a new session to Gradio; from one address they share one visitor's share."""
     seeds = range(1, MAX_PENDING_PER_VISITOR + 2)
     engine = GatedEngine(quick_assets, seeds=[*seeds, LIGHT])
-    with serve_app(engine) as demo:
+    with serve_app(engine, streams=page.CONCURRENCY) as demo:
         for seed in seeds[:-1]:
             assert post_generate(demo, seed).status_code == 200
         wait_for(lambda: len(engine.began) == page.CONCURRENCY)  # the rest wait in the queue
@@ -241,3 +241,14 @@ def test_the_queue_forgets_the_oldest_ended_sessions_beyond_its_capacity_never_a
     assert list(messages) == ["running", "b", "c"] and forgotten == ["a"]
     messages["d"] = []
     assert list(messages) == ["running", "c", "d"] and forgotten == ["a", "b"]
+
+
+def test_streams_have_their_own_slots_beside_the_cpu_groups(quick_assets, serve_app):
+    """/generate and its page twin run up to page.STREAMS at once; chat, fill and the lab stay at CONCURRENCY."""
+    with serve_app(Engine(quick_assets)) as demo:
+        limits = {fn.api_name: (fn.concurrency_id, fn.concurrency_limit) for fn in demo.fns.values()
+                  if fn.api_name in ("generate", "chat", "fill", "lab", "surprise")}
+        assert limits["generate"] == (page.STREAM_GROUP, page.STREAMS)
+        assert {limits[name] for name in ("chat", "fill", "lab", "surprise")} == {("cpu", "default")}
+        assert demo._queue.default_concurrency_limit == page.CONCURRENCY < page.STREAMS
+        assert page.SESSION_CAPACITY >= page.CONCURRENCY + page.STREAMS  # no running request's session forgotten

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from rnn_demo.data import corpora, fill_sentences
+from rnn_demo.data import corpora, everyday, fill_sentences
 
 SAMPLE_SIZE = 500
 _ENDS_ON_WORDS = re.compile(r"[^\W_].*[^\W_]|[^\W_]", re.S)
@@ -35,6 +35,8 @@ def _fact_sentence_pattern(phrasing: str, role: str) -> re.Pattern:
 
 @functools.lru_cache(maxsize=None)
 def _sentences(source: str, split: str) -> frozenset[str]:
+    if source == "everyday":
+        return frozenset(everyday.sentences(split))
     found = fill_sentences.play_sentences(split) if source == "plays" else fill_sentences.chat_sentences(split)
     return frozenset(found)
 
@@ -212,7 +214,8 @@ def test_blanks_are_ordered_by_source_deterministic_and_counted():
     found = fill_sentences.examples("validation")
     assert [b.source for b in found] == sorted((b.source for b in found), key=fill_sentences.SOURCES.index)
     assert found == fill_sentences.examples_of("facts", "validation") + fill_sentences.examples_of(
-        "chat", "validation") + fill_sentences.examples_of("plays", "validation")
+        "chat", "validation") + fill_sentences.examples_of("plays", "validation") + fill_sentences.examples_of(
+        "everyday", "validation")
     counts = fill_sentences.summary()
     assert sum(counts["validation"].values()) == len(found)
     assert all(n > 0 for split in counts.values() for n in split.values())

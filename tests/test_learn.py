@@ -13,18 +13,6 @@ LEARN_MODELS = ("learn-caption", "learn-genre-gru", "learn-genre-bag",
                 *(f"learn-copy-{cell}" for cell in COPY_CELLS))
 
 
-@pytest.fixture(scope="module")
-def learn_assets(tmp_path_factory, quick_assets):
-    """The quick assets plus a quick `train learn` run (every part)."""
-    from rnn_demo.__main__ import main
-
-    assets = tmp_path_factory.mktemp("learn-assets")
-    for item in quick_assets.iterdir():
-        (shutil.copytree if item.is_dir() else shutil.copy)(item, assets / item.name)
-    assert main(["train", "learn", "--quick", "--out", str(assets)]) == 0
-    return assets
-
-
 def test_scenes_are_drawn_from_the_seed_and_captioned_by_their_content():
     first, second = scenes.dataset(20, 7, 12), scenes.dataset(20, 7, 12)
     assert np.array_equal(first[0], second[0]) and first[3] == second[3]

@@ -11,7 +11,6 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from rnn_demo.serving import Engine
 
-from test_learn import learn_assets  # noqa: F401 (the fixture: quick assets + a quick `train learn`)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "test-artifacts" / "learn"
@@ -35,7 +34,7 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def app_url(learn_assets, serve_app):  # noqa: F811
+def app_url(learn_assets, serve_app):
     with serve_app(Engine(learn_assets)) as demo:
         yield demo.local_url
 

@@ -27,7 +27,7 @@ def test_an_unknown_name_is_refused_with_the_known_ones():
 def test_lookups_filter_in_registry_order():
     assert registry.names(tab="shakespeare") == ("shakespeare-gru", "shakespeare-lstm")
     assert registry.names(target="shakespeare", family="seq2seq") == ()
-    assert registry.targets() == ("shakespeare", "chatbot", "blank")
+    assert registry.targets() == ("shakespeare", "chatbot", "blank", "learn")
     assert registry.recipe_of("blank") == "fill"
 
 

@@ -73,8 +73,8 @@ class Topic:
 SELF_TOPICS = (
     Topic("name", ("What is your name?", "What's your name?", "who are you", "Who are you?", "Do you have a name?",
                    "what should I call you?", "Tell me your name.", "May I know your name?", "whats your name",
-                   "What are you called?", "Introduce yourself.", "Who am I talking to?"),
-          held_out=(3, 7, 11),
+                   "What are you called?", "Introduce yourself.", "Who am I talking to?", "Who might you be?"),
+          held_out=(7, 11, 12),  # no held-out phrasing is a trained one but for case and marks ("who are you")
           replies=(f"I'm {BOT_NAME}, a small recurrent neural network.",
                    f"I am {BOT_NAME}, good sir, a small recurrent neural network.")),
     Topic("what", ("What are you?", "Are you a robot?", "Are you human?", "are you a bot", "Are you a real person?",

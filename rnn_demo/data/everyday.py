@@ -4,7 +4,8 @@
 from the package's `dataset.json`. Whole conversations are split by a stable hash of their id:
 a tenth is held out, half of it for validation (early stopping, calibration, the chatbot's
 "unsure" threshold) and half for the fixed test sets in `data/heldout/` (never trained on,
-never used to choose anything).
+never used to choose anything). A sentence typed in a test conversation is left out of the
+training and validation sentences wherever else it occurs (`sentences`, compared `normalised`).
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ SENTENCE_WORDS = (4, 20)  # (fewest, most) words of a gap sentence
 MAX_REPLY_WORDS = 16  # longer turns are not used as chatbot replies
 _URL_OR_CODE = re.compile(r"https?:|www\.|[<>{}\[\]|\\=*#@]")
 _LETTERS = re.compile(r"[A-Za-z]")
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 @dataclass(frozen=True)
@@ -85,20 +87,40 @@ def is_plain_text(text: str) -> bool:
             and text.isascii())
 
 
-@functools.lru_cache(maxsize=None)
-def sentences(split: str) -> tuple[str, ...]:
-    """Distinct sentences of 4–20 words from the conversations of `split`, in corpus order."""
+def normalised(text: str) -> str:
+    """`text` as compared for overlap between trained and held-out data: lowercase, apostrophes dropped,
+    other punctuation and runs of spaces as one space ("What's up?!" and "whats up" are the same)."""
+    return " ".join(_NOT_WORD.split(text.lower().replace("'", "").replace("\u2019", ""))).strip()
+
+
+def _sentences_of(found_in: tuple[Conversation, ...]) -> tuple[str, ...]:
+    """Distinct sentences of 4–20 words from the plain-text turns of `found_in`, in corpus order."""
     from .fill_sentences import WORD, sentences as split_sentences
 
     found: dict[str, None] = {}
-    for conversation in conversation_split(split):
-        for turn in conversation.turns:
-            if not is_plain_text(turn):
-                continue
+    for conversation in found_in:
+        for turn in filter(is_plain_text, conversation.turns):
             for sentence in split_sentences(turn):
                 if SENTENCE_WORDS[0] <= len(WORD.findall(sentence)) <= SENTENCE_WORDS[1]:
                     found.setdefault(sentence)
     return tuple(found)
+
+
+@functools.lru_cache(maxsize=None)
+def test_sentences() -> tuple[str, ...]:
+    """The sentences of the test conversations: only `data/heldout` samples them, and `sentences` leaves them out."""
+    return _sentences_of(conversation_split("test"))
+
+
+@functools.lru_cache(maxsize=None)
+def sentences(split: str) -> tuple[str, ...]:
+    """Distinct sentences of 4–20 words from the conversations of `split` ("train" or "validation"), in
+    corpus order, without any sentence that also occurs (`normalised`) in a test conversation: the same
+    sentence is often typed in several conversations, and the fixed test gaps are never trained on."""
+    corpora.check_split(split)
+    held_out = {normalised(sentence) for sentence in test_sentences()}
+    return tuple(sentence for sentence in _sentences_of(conversation_split(split))
+                 if normalised(sentence) not in held_out)
 
 
 def reply_fits(turn: str) -> bool:

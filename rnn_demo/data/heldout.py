@@ -4,12 +4,13 @@ Built once by `python -m rnn_demo.data.heldout` into `rnn_demo/data/heldout/` an
 so that every evaluation scores the same items. Two of each: `*_validation.json` (for choosing
 things: the chatbot's "unsure" threshold, the fill calibration) and `*_test.json` (reported, never
 used to choose anything). Chat items come from held-out phrasings (`chat_kinds.role_of`), the
-held-out small talk and capital phrasings of `dialogues`, and other languages; gap sentences come
-from the held-out everyday conversations (`everyday.split_of`), leaving out any sentence that
-also occurs in a training conversation.
+held-out small talk and capital phrasings of `dialogues`, and other languages, leaving out any message
+that is, `everyday.normalised`, a turn of a training exchange of any source; gap sentences come from
+the held-out everyday conversations (`everyday.split_of`), none of them trained on (`gap_items`).
 """
 from __future__ import annotations
 
+import functools
 import json
 import random
 from pathlib import Path
@@ -32,12 +33,24 @@ def _item(kind: str, persona: str, context: tuple[str, ...], *, check: str, acce
             "check": check, "accepted": list(accepted), "mood": mood}
 
 
+@functools.lru_cache(maxsize=None)
+def trained_messages() -> frozenset[str]:
+    """Every turn of every training exchange (`dialogues.exchanges("train")`), `everyday.normalised`."""
+    return frozenset(everyday.normalised(turn) for exchange in dialogues.exchanges("train")
+                     for turn in exchange.context)
+
+
+def _unseen(message: str) -> bool:
+    return everyday.normalised(message) not in trained_messages()
+
+
 def _sample(items: list, size: int, rng: random.Random) -> list:
     return rng.sample(items, size) if len(items) > size else list(items)
 
 
 def _both_personas(talks, size: int, rng: random.Random, kind: str) -> list[dict]:
-    chosen = _sample([(talk, persona) for talk in talks for persona in chat_kinds.PERSONAS], size, rng)
+    chosen = _sample([(talk, persona) for talk in talks if _unseen(talk.context[-1])
+                      for persona in chat_kinds.PERSONAS], size, rng)
     return [_item(kind, persona, talk.context, check=talk.kind, accepted=talk.accepted,
                   mood=talk.template.split("/")[1] if talk.kind == "feelings" else "")
             for talk, persona in chosen]
@@ -45,14 +58,15 @@ def _both_personas(talks, size: int, rng: random.Random, kind: str) -> list[dict
 
 def _capital_items(role: str, persona: str, size: int, rng: random.Random) -> list[dict]:
     questions = [(question, fact) for question, fact in dialogues.heldout_capital_questions()
-                 if chat_kinds.role_of("capital " + question, True) == role]
+                 if chat_kinds.role_of("capital " + question, True) == role and _unseen(question)]
     return [_item(f"capital_{persona}", persona, (question,), check="capital", accepted=(fact["capital"],))
             for question, fact in _sample(questions, size, rng)]
 
 
 def _smalltalk_items(role: str, size: int, rng: random.Random) -> list[dict]:
     talks = [talk for talk in dialogues.smalltalk_of("validation")
-             if chat_kinds.role_of("smalltalk " + talk.message, True) == role]
+             if chat_kinds.role_of("smalltalk " + everyday.normalised(talk.message), True) == role
+             and _unseen(talk.message)]
     chosen = _sample([(talk, persona) for talk in talks for persona in chat_kinds.PERSONAS], size, rng)
     return [_item("smalltalk", persona, (talk.message,), check=talk.kind) for talk, persona in chosen]
 
@@ -72,10 +86,10 @@ def chat_items(role: str) -> list[dict]:
     items = []
     for kind in ("self", "feelings", "likes", "jokes", "followup"):
         items += _both_personas(chat_kinds.talk_of(role, (kind,)), CHAT_SIZES[kind], rng, kind)
-    facts = chat_kinds.talk_of(role, ("facts",))
+    facts = [talk for talk in chat_kinds.talk_of(role, ("facts",)) if _unseen(talk.context[-1])]
     for kind, persona in (("facts", chat_kinds.MODERN), ("persona_facts", chat_kinds.SHAKESPEARE)):
         items += [_item(kind, persona, talk.context, check="facts", accepted=talk.accepted)
-                  for talk in _sample(list(facts), CHAT_SIZES[kind], rng)]
+                  for talk in _sample(facts, CHAT_SIZES[kind], rng)]
     for persona in chat_kinds.PERSONAS:
         items += _capital_items(role, persona, CHAT_SIZES[f"capital_{persona}"], rng)
     items += _both_personas(chat_kinds.talk_of(role, ("languages",)), CHAT_SIZES["languages"], rng, "languages")
@@ -86,31 +100,21 @@ def chat_items(role: str) -> list[dict]:
 
 def gap_items(role: str) -> list[dict]:
     """One gap in each of `GAP_SENTENCES` sentences of the everyday conversations of `role`: one word,
-    each word of the sentence equally likely (`fill_sentences.word_blanks`), leaving out sentences that
-    also occur in a training conversation."""
-    trained = set(everyday.sentences("train"))
-    candidates = [sentence for sentence in _role_sentences(role) if sentence not in trained]
-    chosen = sorted(_sample(candidates, GAP_SENTENCES, random.Random(f"{SEED} gaps {role}")))
+    each word of the sentence equally likely (`fill_sentences.word_blanks`). Test sentences are a plain
+    sample of the test conversations (`everyday.sentences` leaves them out of training and validation);
+    validation sentences leave out any that also occur in a training conversation (both `everyday.normalised`)."""
+    if role == "test":
+        candidates = everyday.test_sentences()
+    else:
+        trained = {everyday.normalised(sentence) for sentence in everyday.sentences("train")}
+        candidates = tuple(sentence for sentence in everyday.sentences(role)
+                           if everyday.normalised(sentence) not in trained)
+    chosen = sorted(_sample(list(candidates), GAP_SENTENCES, random.Random(f"{SEED} gaps {role}")))
     items = []
     for sentence in chosen:
         blank = word_blanks(sentence, "everyday")[0]
         items.append({"left": blank.left, "answer": blank.answer, "right": blank.right})
     return items
-
-
-def _role_sentences(role: str) -> tuple[str, ...]:
-    if role == "test":
-        # everyday.sentences() takes train/validation only; the test conversations are read here alone.
-        from .fill_sentences import WORD, sentences as split_sentences
-
-        found: dict[str, None] = {}
-        for conversation in everyday.conversation_split("test"):
-            for turn in filter(everyday.is_plain_text, conversation.turns):
-                for sentence in split_sentences(turn):
-                    if everyday.SENTENCE_WORDS[0] <= len(WORD.findall(sentence)) <= everyday.SENTENCE_WORDS[1]:
-                        found.setdefault(sentence)
-        return tuple(found)
-    return everyday.sentences(role)
 
 
 def path(name: str, role: str) -> Path:

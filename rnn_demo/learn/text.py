@@ -20,7 +20,7 @@ TEXT = {
     "random_scene": ("Random scene", "随机场景"), "compose": ("Draw and caption", "绘制并生成说明"),
     "caption": ("Caption, word by word", "说明（逐词生成）"), "scene": ("Scene", "场景"),
     "shape": ("Shape", "形状"), "colour": ("Colour", "颜色"), "place": ("Place (one object)", "位置（单个物体）"),
-    "second": ("Second shape (none: one object)", "第二个形状（none：只有一个物体）"),
+    "second": ("Second shape (none: one object)", "第二个形状（无：只有一个物体）"),
     "second_colour": ("Second colour", "第二个颜色"), "relation": ("Relation (two objects)", "关系（两个物体）"),
     "seed": ("Seed", "种子"), "speech": ("A speech", "一段台词"), "classify": ("Which genre?", "哪种类型？"),
     "gru_says": ("GRU (many-to-one)", "门控循环单元（多对一）"), "bag_says": ("No recurrence (one-to-one)", "无循环（一对一）"),

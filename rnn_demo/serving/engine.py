@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 TOKENIZER_FILE = "tokenizer.model"
 TOKENIZER_COMMAND = "python -m rnn_demo train tokenizer"
 CORES = 2  # what a compiled sampler may use while its request runs alone; one each when several run
+# Streams the batched decoder cannot serve (top-k, top-p, repetition penalty) each run the NumPy step on
+# their own thread: at most one per core at a time, whatever the page's stream slots allow.
+SOLO_STREAMS = 2
 
 
 @dataclass
@@ -72,6 +75,7 @@ class Engine:
         self._working = 0  # requests being computed now (streams, chat replies, fills)
         self._working_lock = threading.Lock()
         self._baseline = inspection.LazyBaseline()  # the surprise view's trigram model, built on first use
+        self._solo_streams = threading.BoundedSemaphore(SOLO_STREAMS)
 
     @contextmanager
     def _at_work(self):
@@ -192,7 +196,8 @@ class Engine:
         """
         request = check_generation(request, self.limits)
         loaded = self.language_model(request.model)
-        with self._at_work():
+        batched = loaded.decoder is not None and generation.batched(request)
+        with self._at_work(), (nullcontext() if batched else self._solo_streams):
             yield from generation.stream(loaded, self.tokenizer, request, deadline_s=self.limits.deadline_s,
                                          threads=self._cores_for_one, stop=stop)
 

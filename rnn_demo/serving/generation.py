@@ -86,6 +86,12 @@ def _texts(events: Iterable[decoding.StreamEvent], tokenizer: Tokenizer, prompt:
         yield GenerationChunk(text + tokenizer.decode([e.token for e in pending]), count, event.logits, tuple(pending))
 
 
+def batched(request: GenerationRequest) -> bool:
+    """Whether a stream of `request` can share the batched decoder's steps (when its model has one)."""
+    return _compiled_applies(SamplingSettings(request.temperature, request.top_k, request.top_p,
+                                              request.repetition_penalty))
+
+
 def _compiled_applies(settings: SamplingSettings) -> bool:
     """Whether the compiled sampler draws as `Sampler` would: plain temperature sampling or greedy."""
     return not settings.top_k and settings.top_p >= 1.0 and settings.repetition_penalty == 1.0

@@ -35,7 +35,7 @@ VALIDATION_PER_SOURCE = {"chat": None, "facts": 1_000, "plays": 300, "smalltalk"
 QUICK_VALIDATION_PAIRS = 64
 PERSONA_TAGS = {dialogues.MODERN: PERSONA_MODERN, dialogues.SHAKESPEARE: PERSONA_SHAKESPEARE}
 HELDOUT = ("chat conversations by hash; capital phrasings listed in dialogues.py; validation plays; "
-           "small talk by hash and dialogues.GREETINGS; everyday conversations by hash (everyday.split_of); "
+           "small talk by hash of the normalised message, dialogues.GREETINGS and ALSO_HELD_OUT; everyday conversations by hash (everyday.split_of); "
            "held-out phrasings of chat_kinds; the fixed sets of data/heldout")
 
 

@@ -19,6 +19,7 @@ import gradio as gr
 
 from ..learn.text import FIELD_NAMES as LEARN_FIELD_NAMES, MESSAGES as LEARN_MESSAGES, TEXT as LEARN_TEXT
 from ..serving.inspection import MAX_SURPRISE_CHARS
+from ..usertrain.text import TEXT as TRAIN_TEXT
 
 ENGLISH = "en"
 CHINESE = "zh-CN"
@@ -251,6 +252,12 @@ ENGINE_MESSAGES: tuple[tuple[str, str], ...] = (
      "回复在时间上限（{seconds} 秒）处被截断，已写 {tokens} 个词元。"),
     ("The reply was cut at the chatbot's length limit ({tokens} tokens).",
      "回复在聊天模型的长度上限（{tokens} 个词元）处被截断。"),
+    ("The chatbot is not sure of this reply: it gave its words {confidence} probability each on average, less "
+     "than its replies that held-out checks found right usually get.",
+     "聊天模型对这个回复没有把握：它给回复中每个词的概率平均为 {confidence}，低于留出检查中答对的回复通常得到的概率。"),
+    ("Your message looks written in another language: the chatbot reads English only, so a fixed rule answered, "
+     "not the model.",
+     "你的消息看起来是用其他语言写的：聊天模型只读英文，所以回答来自一条固定规则，而不是模型。"),
     ("The sentence is {tokens} tokens long and the model reads only the {read} around the gap: "
      "its ends were left out.",
      "这个句子有 {tokens} 个词元，而模型只读空白周围的 {read} 个：句子的两端被略去了。"),
@@ -269,6 +276,7 @@ HISTORY_MESSAGE = re.compile(r"history message (\d+)")
 ABOUT = "about "  # requests.shown_number's prefix for huge numbers
 
 STRINGS.update({f"learn.{key}": pair for key, pair in LEARN_TEXT.items()})  # the Learn tab's
+STRINGS.update({f"train.{key}": pair for key, pair in TRAIN_TEXT.items()})  # the Train tab's
 I18N = gr.I18n(en={key: english for key, (english, _) in STRINGS.items()},
                **{CHINESE: {key: chinese for key, (_, chinese) in STRINGS.items()}})
 

@@ -85,6 +85,9 @@ DIAGRAMS = {  # shape: words in its (input, rnn, output) boxes; "GRU" and "MLP" 
     "one-to-one": ("mean", "MLP", "genre"), "many-to-many": ("tok", "GRU", "next")}
 
 
+DIAGRAM_WIDTH = 320  # px: a four-step diagram's width (svg.shape_diagram)
+
+
 def _diagram(shape: str) -> gr.HTML:
     """An empty place for the shape's diagram, drawn at each page load in the visitor's language."""
     return gr.HTML(elem_classes=["learn-diagram"], elem_id=f"learn-diagram-{shape}")
@@ -127,8 +130,10 @@ def _shapes(learn: LearnModels) -> None:
 
     gr.Markdown(_en("many_to_one"))
     with gr.Row():
-        diagrams["many-to-one"] = _diagram("many-to-one")
-        diagrams["one-to-one"] = _diagram("one-to-one")
+        with gr.Column(scale=3, min_width=DIAGRAM_WIDTH):  # side by side on a laptop, stacked on a phone
+            diagrams["many-to-one"] = _diagram("many-to-one")
+        with gr.Column(scale=1, min_width=DIAGRAM_WIDTH // 3):
+            diagrams["one-to-one"] = _diagram("one-to-one")
     speech = gr.Textbox(SPEECH, lines=4, label=_en("speech"), max_length=MAX_SPEECH_CHARS, elem_id="learn-speech")
     go = gr.Button(_en("classify"), variant="primary", elem_id="learn-classify")
     with gr.Row():

@@ -1,0 +1,80 @@
+"""The Train tab's texts in English and 简体中文: ui/text.py adds them to its STRINGS as `train.<key>`."""
+
+TEXT = {  # key: (English, 简体中文); static ones are ICU messages in the browser (no braces), `say` fills the rest
+    "tab": ("Train", "训练"),
+    "intro": ("Train a recurrent network on your own text, live: paste it, upload a .txt file (UTF-8, at most 2 MB) "
+              "or pick a sample, choose the cell and the optimizer, and watch the training and validation loss fall. "
+              "Then generate from it, compare two runs, and download it as one file that this tab and "
+              "python -m rnn_demo generate --model FILE load again.",
+              "用你自己的文本现场训练一个循环神经网络：粘贴文本、上传 .txt 文件（UTF-8，最大 2 MB）或选择示例，"
+              "选好单元和优化器，看着训练损失和验证损失下降。然后用它生成文本、比较两次训练，"
+              "并下载为一个文件，本标签页和 python -m rnn_demo generate --model FILE 都能再次加载。"),
+    "rule": ("Tokens: the app reads your text as characters (any language, Chinese included), unless it is long "
+             "(300,000 characters or more) and written with at most 200 distinct characters, as English is: then it "
+             "first learns 1,000 SentencePiece pieces from it in a few seconds, so each step reads several characters. "
+             "Losses are in bits per character either way.",
+             "词元：应用把你的文本按字符读入（任何语言，包括中文），除非文本很长（30 万字符以上）且只用不超过 200 个不同字符"
+             "（如英文）：那时它先用几秒钟从文本学出 1000 个 SentencePiece 词片，让每一步读入好几个字符。"
+             "两种情况下损失都以每字符比特数计。"),
+    "text": ("Your text", "你的文本"),
+    "upload": ("Upload a .txt file, or a model file (.zip) downloaded here", "上传 .txt 文件，或在此下载的模型文件（.zip）"),
+    "sample": ("Sample text", "示例文本"),
+    "use_sample": ("Use this sample", "使用此示例"),
+    "sample.play": ("Hamlet (a play)", "哈姆雷特（戏剧）"),
+    "sample.chat": ("The chat corpus (modern dialogue)", "聊天语料（现代对话）"),
+    "preset": ("Preset", "预设"),
+    "preset.tiny": ("tiny (1 min)", "极小（1 分钟）"),
+    "preset.small": ("small (3 min)", "小（3 分钟）"),
+    "preset.medium": ("medium (8 min)", "中（8 分钟）"),
+    "cell": ("Cell", "单元"),
+    "cell.simple_rnn": ("SimpleRNN", "SimpleRNN（简单循环）"), "cell.gru": ("GRU", "GRU（门控循环单元）"),
+    "cell.lstm": ("LSTM", "LSTM（长短期记忆）"),
+    "optimizer.sgd": ("SGD", "SGD（随机梯度下降）"), "optimizer.momentum": ("SGD + momentum", "SGD + 动量"),
+    "optimizer.adam": ("Adam", "Adam（自适应矩估计）"),
+    "units": ("Units per layer", "每层单元数"),
+    "layers": ("Layers", "层数"),
+    "embedding": ("Embedding size", "嵌入维度"),
+    "optimizer": ("Optimizer", "优化器"),
+    "learning_rate": ("Learning rate", "学习率"),
+    "dropout": ("Dropout", "丢弃率（Dropout）"),
+    "patience": ("Early stopping patience (evaluations)", "早停耐心值（评估次数）"),
+    "minutes": ("Time limit (minutes)", "时间上限（分钟）"),
+    "train": ("Train", "开始训练"),
+    "stop": ("Stop (keeps the best weights)", "停止（保留最佳权重）"),
+    "progress": ("Progress", "进度"),
+    "curve": ("Loss", "损失"),
+    "sample_out": ("Sample during training", "训练中的样本"),
+    "runs": ("Your runs", "你的训练"),
+    "refresh": ("Refresh", "刷新"),
+    "prompt": ("Prompt", "提示"),
+    "temperature": ("Temperature (0 = greedy)", "温度（0 = 贪心）"),
+    "max_tokens": ("Tokens to generate", "生成的词元数"),
+    "seed": ("Seed", "种子"),
+    "generate": ("Generate", "生成"),
+    "output": ("Generated text", "生成的文本"),
+    "compare": ("Compare two runs", "比较两次训练"),
+    "compare_button": ("Compare", "比较"),
+    "download": ("Download the model", "下载模型"),
+    "file": ("Model file", "模型文件"),
+    # Written at run time by `say`
+    "queued": ("Waiting: place {place} in the queue (one training at a time).", "等待中：队列第 {place} 位（一次只训练一个）。"),
+    "starting": ("Starting the training process…", "正在启动训练进程…"),
+    "running": ("Step {step} · {seconds:.0f} s · about {left:.0f} s left", "第 {step} 步 · {seconds:.0f} 秒 · 约剩 {left:.0f} 秒"),
+    "tokenizer": ("Tokenizer: {kind}, {vocab:,} tokens; {parameters:,} parameters.",
+                  "词元器：{kind}，{vocab:,} 个词元；{parameters:,} 个参数。"),
+    "kind.characters": ("characters", "字符"),
+    "kind.sentencepiece": ("SentencePiece pieces learnt from your text", "从你的文本学出的 SentencePiece 词片"),
+    "ended": ("Finished ({reason}) after {steps} steps: best validation loss {best} bits/char at step {best_step}.",
+              "训练结束（{reason}），共 {steps} 步：最佳验证损失 {best} 比特/字符，在第 {best_step} 步。"),
+    "reason.early_stopping": ("early stopping", "早停"), "reason.stopped": ("stopped", "已停止"),
+    "reason.time_limit": ("time limit", "时间上限"), "reason.max_steps": ("step limit", "步数上限"),
+    "reason.uploaded": ("uploaded", "已上传"),
+    "failed": ("The training failed: {message}", "训练失败：{message}"),
+    "train_series": ("training", "训练"), "val_series": ("validation", "验证"),
+    "best_mark": ("best (weights kept)", "最佳（保留的权重）"), "early_mark": ("early stopping", "早停"),
+    "x_label": ("step", "步"), "y_label": ("bits per character", "每字符比特数"),
+    "no_curve": ("No curve yet.", "还没有曲线。"),
+    "uploaded": ("Model loaded from your file.", "已从你的文件加载模型。"),
+    "loaded_text": ("Text loaded from your file: {chars:,} characters.", "已从你的文件载入文本：{chars:,} 个字符。"),
+    "pick_two": ("Pick two of your runs.", "请选择你的两次训练。"),
+}
