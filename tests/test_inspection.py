@@ -167,7 +167,7 @@ def test_the_chat_attention_map_grows_a_row_at_a_time(client):
     job.result()
     rows = [attention.count("<tr>") - 1 for _, attention, _ in job.outputs()]  # less the header row
     replies = [_text(history[-1]["content"]) for history, _, _ in job.outputs()]
-    assert rows == list(range(1, rows[-1] + 1)) and rows[-1] >= 2, rows
+    assert rows == list(range(1, rows[-1] + 1)) and rows[-1] >= 1, rows  # one row more with each piece
     assert all(replies[-1].startswith(reply) for reply in replies)
 
 
