@@ -243,6 +243,18 @@ def test_the_queue_forgets_the_oldest_ended_sessions_beyond_its_capacity_never_a
     assert list(messages) == ["running", "c", "d"] and forgotten == ["a", "b"]
 
 
+def test_sessions_busy_when_added_are_forgotten_once_their_events_end():
+    """A flood whose sessions are all queued when added keeps them all; when events end the bound holds again."""
+    busy, forgotten = {"a", "b", "c", "d"}, []
+    messages = SessionMessages(2, busy=lambda session: session in busy, forget=forgotten.append)
+    for session in ("a", "b", "c", "d"):
+        messages[session] = []
+    assert list(messages) == ["a", "b", "c", "d"] and not forgotten
+    busy.clear()  # every event ended
+    messages.prune()
+    assert list(messages) == ["c", "d"] and forgotten == ["a", "b"]
+
+
 def test_streams_have_their_own_slots_beside_the_cpu_groups(quick_assets, serve_app):
     """/generate and its page twin run up to page.STREAMS at once; chat, fill and the lab stay at CONCURRENCY."""
     with serve_app(Engine(quick_assets)) as demo:

@@ -178,6 +178,8 @@ class FairQueue(Queue):
             seconds = max(time.time() - begin_time, 0.0)  # Gradio stamps the start with time.time()
             for event in events:
                 self.ledger.finished(visitor_of(event), seconds)
+            # Sessions that were busy when the last one was added may have ended now: bound them here too.
+            self.pending_messages_per_session.prune()
 
     def _running(self) -> Counter:
         """{visitor: requests running}."""
@@ -223,10 +225,18 @@ class SessionMessages(OrderedDict):
         self.move_to_end(session)
         if len(self) > self.capacity:
             # The newest counts as ended but is kept: Gradio adds a session's messages just before its event.
-            ended = [old for old in list(self)[:-1] if not self.busy(old)]
-            for old in ended[:len(ended) + 1 - self.capacity]:
-                del self[old]
-                self.forget(old)
+            self._forget_oldest_ended(list(self)[:-1], keep=self.capacity - 1)
+
+    def prune(self) -> None:
+        """Forgets the oldest ended sessions beyond `capacity` (called when events end)."""
+        if len(self) > self.capacity:
+            self._forget_oldest_ended(list(self), keep=self.capacity)
+
+    def _forget_oldest_ended(self, candidates: list[str], *, keep: int) -> None:
+        ended = [old for old in candidates if not self.busy(old)]
+        for old in ended[:max(len(ended) - keep, 0)]:
+            del self[old]
+            self.forget(old)
 
 
 def _has_room(event_queue: EventQueue) -> bool:
