@@ -206,7 +206,10 @@ ENGLISH_NAMES = {"GRU", "LSTM", "RNN", "MLP", "CPU", "Top", "MASK", "API", "log"
                  "Warning",
                  "In", "queue", "of",
                  # names of optimizers, cells, tools and units on the Train tab
-                 "SGD", "Adam", "SimpleRNN", "SentencePiece", "MB", "UTF", "txt"}
+                 "SGD", "Adam", "SimpleRNN", "SentencePiece", "MB", "UTF", "txt",
+                 "Dropout",  # given after its Chinese term, 丢弃率（Dropout）
+                 # the Train tab's command shown as code: python -m rnn_demo generate --model FILE
+                 "python", "rnn", "demo", "generate", "model", "FILE"}
 CONTENT = ("#prompt", "#output", "#chat [data-testid='bot']", "#chat [data-testid='user']", "#probabilities",
            "#candidates", "#completed", "#attention th", "#attention li", ".gallery", "#sentence", "#message",
            "table", "[data-testid='textbox']", "textarea", "code", ".glass", "#lab")
