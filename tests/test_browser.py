@@ -11,15 +11,14 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from rnn_demo.config import LIMITS
 from rnn_demo.serving import Engine
+
+from chromium import CHROMIUM, CHROMIUM_ARGS
 from rnn_demo.ui.handlers import INTERNAL_ERROR
 
 from recording_engine import RecordingEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "test-artifacts" / "browser"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 TIMEOUT_MS = 20_000  # the most any on-screen condition may take (the machine is shared); far above the need
 WAIT_S = TIMEOUT_MS / 1000
 VIEWPORT = {"width": 1280, "height": 1000}

@@ -10,11 +10,10 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from rnn_demo.serving import Engine
 
+from chromium import CHROMIUM, CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "test-artifacts" / "glass"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 TIMEOUT_MS = 30_000  # the most any on-screen condition may take (the machine is shared); far above the need
 WIDE = {"width": 1280, "height": 1000}
 PHONE = {"width": 390, "height": 844}
