@@ -1,4 +1,6 @@
-"""RNN Playground: the hosted-Space entry point. `python app.py` serves on port 7860."""
+"""RNN Playground: the hosted-Space entry point. `python app.py` serves on port 7860; `--mcp` (or
+GRADIO_MCP_SERVER=true) also serves /generate, /chat and /fill as MCP tools at /gradio_api/mcp/."""
+import argparse
 import logging
 import os
 import threading
@@ -11,7 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from rnn_demo.serving import Engine  # noqa: E402
-from rnn_demo.ui import build_demo, launch_options  # noqa: E402
+from rnn_demo.ui import build_demo, keep_mcp_tools, launch_options  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -19,8 +21,14 @@ engine = Engine(ASSETS)
 demo = build_demo(engine)
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Serve the RNN Playground.")
+    parser.add_argument("--mcp", action="store_true", help="also serve the three models as MCP tools")
+    mcp = parser.parse_args().mcp or os.environ.get("GRADIO_MCP_SERVER", "").lower() == "true"
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # Load the models while the server starts, so the page is served without waiting for them.
     threading.Thread(target=engine.load_all, name="warm-up", daemon=True).start()
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
-                server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), **launch_options())
+                server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), prevent_thread_lock=True,
+                **launch_options(mcp=mcp))
+    keep_mcp_tools(demo)
+    demo.block_thread()

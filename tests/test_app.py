@@ -1,5 +1,5 @@
 """The Gradio app launched in-process and called through its API with gradio_client: limits on every
-argument, and the serving defaults (no uploads, no file access, no monitoring, REST behind the queue)."""
+argument, and the serving defaults (one bounded upload route, no file access, no monitoring, REST behind the queue)."""
 from pathlib import Path
 
 import httpx
@@ -8,6 +8,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from rnn_demo.serving import Engine
+from rnn_demo.ui import page
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = dict(prompt="ROMEO:\n", model="shakespeare-gru", max_tokens=12, temperature=0.0, top_k=0,
@@ -169,10 +170,9 @@ def test_the_monitoring_dashboard_is_off(client, path):
     assert response.status_code == 403 and "Monitoring is not enabled" in response.text
 
 
-@pytest.mark.parametrize("size", [1, 2 * 1024 * 1024])
-def test_uploads_are_refused(client, size):
+def test_the_one_upload_route_refuses_a_file_over_the_train_tabs_limit(client):
     response = httpx.post(client.src.rstrip("/") + "/gradio_api/upload", timeout=HTTP_TIMEOUT_S,
-                          files={"files": ("note.txt", b"x" * size)})
+                          files={"files": ("note.txt", b"x" * (page.MAX_UPLOAD_BYTES + 1))})
     assert response.status_code == 413
 
 

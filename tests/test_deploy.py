@@ -28,7 +28,7 @@ def test_no_tracked_or_shipped_file_is_over_10_mib():
 
 def test_front_matter_matches_the_pinned_gradio_and_python():
     front = (ROOT / "README.md").read_text(encoding="utf-8").split("---")[1]
-    pinned = re.search(r"^gradio==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
+    pinned = re.search(r"^gradio(?:\[[a-z,]+\])?==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
     assert re.search(rf"^sdk_version: {re.escape(pinned)}$", front, re.M)
     major_minor = ".".join(platform.python_version_tuple()[:2])
     assert re.search(rf'^python_version: "{major_minor}"$', front, re.M)

@@ -48,3 +48,21 @@ def test_out_of_range_settings_and_other_visitors_runs_are_refused(client):
         client.predict("", "word " * 100, "gru", 32, 1, 16, "adam", 0.01, 0.0, 5, 60.0, api_name="/train")
     with pytest.raises(AppError, match="no such run of yours"):
         client.predict("someone-else-entirely", "abcdef123456", "A", 0.0, 5, 0, api_name="/train_generate")
+
+
+def test_an_upload_is_read_once_and_deleted_so_that_gradio_never_serves_it_back(tmp_path):
+    from rnn_demo.config import InputError
+    from rnn_demo.ui.tabs.train import taken_upload
+
+    folder = tmp_path / "uploads"
+    upload = folder / "4f2a" / "play.txt"
+    upload.parent.mkdir(parents=True)
+    upload.write_bytes(b"To be, or not to be")
+    assert taken_upload(str(upload), folder) == b"To be, or not to be"
+    assert not upload.exists() and not upload.parent.exists() and folder.exists()
+    elsewhere = tmp_path / "secret.txt"
+    elsewhere.write_text("not an upload")
+    for path in (elsewhere, folder / ".." / "secret.txt", folder / "never-uploaded.txt"):
+        with pytest.raises(InputError, match="not an upload"):
+            taken_upload(str(path), folder)
+    assert elsewhere.read_text() == "not an upload"

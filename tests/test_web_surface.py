@@ -19,13 +19,14 @@ from starlette.testclient import TestClient
 from rnn_demo.config import LIMITS
 from rnn_demo.serving import Engine
 from rnn_demo.ui import fairness, page, web_limits
+from rnn_demo.ui.tabs import train as train_tab
 from rnn_demo.ui.web_limits import MAX_BODY_BYTES, UPLOAD, UploadLimit, WebLimits
 
 MIB = 1 << 20
 KIB = 1024
 HTTP_TIMEOUT_S = 30
 CHUNK_BYTES = 64 * KIB  # what a streamed body is sent in, so that the test itself never holds it
-MAX_GROWTH_MIB = 20  # resident growth allowed for a refused attack that, read and kept, would add ≥ 40 MiB
+MAX_GROWTH_MIB = 20  # resident growth allowed for a refused attack that, read and kept, would add ≥ 72 MiB
 FILL = ["Paris is the capital of ___.", 3]
 CHAT_SETTINGS = ["modern", "greedy", 4, 0.6, 0.8, 0, 1.0, 0]
 FAKE_NOTICE = "Official notice"
@@ -141,7 +142,7 @@ def test_the_largest_legal_chat_fits_under_the_body_limit_and_is_answered(base):
 
 
 def test_refused_and_finished_rest_calls_do_not_pile_up(demo, base):
-    calls = 5 * page.SESSION_CAPACITY
+    calls = 2 * page.SESSION_CAPACITY  # Gradio alone would keep all of them: ≥ 72 MiB of prompts
     refused_prompt = "x" * MIB  # refused by the engine, after Gradio has stored it in the call's session
     before = resident_mib()
     for _ in range(calls):
@@ -149,14 +150,14 @@ def test_refused_and_finished_rest_calls_do_not_pile_up(demo, base):
         assert "prompt is too long" in result
         assert "event: complete" in call(base, "fill", FILL)[1]
     assert len(demo.app.state_holder.session_data) <= page.SESSION_CAPACITY
-    assert resident_mib() - before < MAX_GROWTH_MIB  # Gradio's 10,000 sessions would keep ≥ 40 MiB of prompts
+    assert resident_mib() - before < MAX_GROWTH_MIB
 
 
 def test_unread_rest_results_are_kept_for_the_newest_sessions_only(demo, base):
     """A flood of calls whose results are never read (each with a session of its own, as a script may
     make up) keeps the messages of at most MAX_SESSIONS_KEPT sessions; the forgotten answer a short 404."""
     queue = demo._queue
-    calls = 2 * fairness.MAX_SESSIONS_KEPT
+    calls = fairness.MAX_SESSIONS_KEPT + 24
     with httpx.Client(base_url=base, timeout=HTTP_TIMEOUT_S) as client:
         event_ids = [posted_until_queued(client, "fill", {"data": FILL, "session_hash": f"unread-{n}"})
                      for n in range(calls)]
@@ -202,27 +203,30 @@ def test_a_deep_link_writes_nothing_and_cannot_show_a_made_up_chat(base, temp_fo
     assert shown.status_code == 200 and FAKE_NOTICE not in shown.text
 
 
-def test_a_200_mb_upload_field_is_refused_unread(base, temp_folder):
+def test_a_200_mb_upload_field_is_cut_at_the_train_tabs_limit(base, temp_folder):
+    """The one upload route (the Train tab's file) reads no more than its limit of a 200 MB body."""
     boundary = "b0undary"
     size = 200 * MIB
     before = resident_mib()
 
     def body():
-        yield f'--{boundary}\r\nContent-Disposition: form-data; name="files"\r\n\r\n'.encode()
+        yield f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\n\r\n'.encode()
         yield from streamed(size)
         yield f"\r\n--{boundary}--\r\n".encode()
 
     response = httpx.post(f"{base}/gradio_api/upload", content=body(), timeout=HTTP_TIMEOUT_S,
                           headers={"content-type": f"multipart/form-data; boundary={boundary}"})
-    assert response.status_code == 413 and response.json()["detail"] == web_limits.NO_UPLOADS
-    assert resident_mib() - before < MAX_GROWTH_MIB
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("Request body too large")
+    assert resident_mib() - before < MAX_GROWTH_MIB + train_tab.UPLOAD_LIMIT.max_bytes / MIB
     assert files_under(temp_folder) == []
 
 
 def test_a_thousand_empty_files_in_one_upload_are_refused_and_none_is_written(base, temp_folder):
     files = [("files", (f"empty-{number}.txt", b"")) for number in range(1_000)]
     response = httpx.post(f"{base}/gradio_api/upload", files=files, timeout=HTTP_TIMEOUT_S)
-    assert response.status_code == 413 and response.json()["detail"] == web_limits.NO_UPLOADS
+    assert response.status_code == 413
+    assert response.json()["detail"] == web_limits.TOO_MANY_PARTS.format(limit=train_tab.UPLOAD_LIMIT.max_parts)
     assert files_under(temp_folder) == []
 
 

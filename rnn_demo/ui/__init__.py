@@ -1,4 +1,4 @@
 """The Gradio page: `page` assembles it from the shared parts here and one module per tab in `tabs/`."""
-from .page import build_demo, launch_options
+from .page import build_demo, keep_mcp_tools, launch_options
 
-__all__ = ["build_demo", "launch_options"]
+__all__ = ["build_demo", "keep_mcp_tools", "launch_options"]

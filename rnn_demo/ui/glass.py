@@ -29,7 +29,8 @@ CSS = """
 .glass-piece:hover::after, .glass-piece:focus::after { content: attr(data-note); position: absolute; left: 0;
   top: 1.6em; z-index: 20; white-space: pre; font-size: 12px; line-height: 1.4; padding: 6px 8px;
   background: var(--background-fill-primary); color: var(--body-text-color);
-  border: 1px solid var(--border-color-primary); border-radius: 6px; box-shadow: var(--shadow-drop-lg); }
+  border: 1px solid var(--border-color-primary); border-radius: 6px; box-shadow: var(--shadow-drop-lg);
+  pointer-events: none; }  /* a note never hides the pieces under it from the mouse */
 /* One note at a time. With a mouse, the piece under it (one clicked earlier keeps the focus, not its note);
    on a touch screen, the piece tapped last (one hovered or tapped before may stay "hovered" there). */
 @media (hover: hover) { .glass:has(.glass-piece:hover) .glass-piece:focus:not(:hover)::after { content: none; } }

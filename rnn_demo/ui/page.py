@@ -10,7 +10,8 @@ from ..serving import Engine
 from . import language, notices, tabs
 from .fairness import FairQueue
 from .text import I18N, t
-from .web_limits import WebLimits
+from .tabs import train as train_tab
+from .web_limits import MCP, UPLOAD, WebLimits
 
 TITLE = "RNN Playground"
 QUEUE_SIZE = 32
@@ -19,12 +20,14 @@ CONCURRENCY = 2  # two CPU cores: chat replies, fills and the lab, each computed
 # on one decoder thread (`serving.batching`), so more of them at once cost little more CPU than one.
 STREAM_GROUP = "streams"
 STREAMS = 16
-MAX_UPLOAD_BYTES = 0  # the page has no file inputs, so every upload is refused (413)
+# The one file input is the Train tab's (a text or a model file); Gradio's own check, beside the route's.
+MAX_UPLOAD_BYTES = train_tab.UPLOAD_LIMIT.max_bytes
 # Sessions whose inputs and outputs Gradio keeps (one a visitor, one a REST call). No event of the
 # page reads them back (no gr.State: the chat history comes from the client each time), so it
 # keeps only those of the requests that run now, which re-read theirs at every streamed chunk,
 # and as many again; the oldest beyond are forgotten. Gradio's default, 10,000, held 1.5 GB.
 SESSION_CAPACITY = 2 * (CONCURRENCY + STREAMS)
+MCP_TOOLS = ("generate", "chat", "fill")  # the events served as MCP tools with `python app.py --mcp`
 # Dark or light at once, in the browser; the address keeps the choice (Gradio reads ?__theme= on load).
 THEME_JS = """() => {
   const dark = !document.body.classList.contains("dark");
@@ -119,10 +122,29 @@ def configure_queue(demo: gr.Blocks, *, queue_size: int = QUEUE_SIZE, streams: i
     return demo
 
 
-def launch_options() -> dict:
+def launch_options(*, mcp: bool = False) -> dict:
     """Safe serving defaults shared by app.py and the tests: request bodies and routes bounded by
-    `web_limits.WebLimits`, few sessions kept, no uploads, no monitoring."""
+    `web_limits.WebLimits` (one upload route, the Train tab's, open), few sessions kept, no monitoring.
+
+    Args:
+        mcp: also serve `MCP_TOOLS` over MCP at /gradio_api/mcp/ (call `keep_mcp_tools` once launched).
+    """
+    limits = Middleware(WebLimits, uploads={UPLOAD: train_tab.UPLOAD_LIMIT}, open_prefixes=(MCP,) if mcp else ())
     return dict(max_file_size=MAX_UPLOAD_BYTES, enable_monitoring=False, show_error=False,
                 footer_links=["api"], theme=gr.themes.Soft(), css=CSS, state_session_capacity=SESSION_CAPACITY,
-                app_kwargs={"middleware": [Middleware(WebLimits), Middleware(language.PageLanguage)]},
-                i18n=I18N)
+                app_kwargs={"middleware": [limits, Middleware(language.PageLanguage)]}, i18n=I18N, mcp_server=mcp)
+
+
+def keep_mcp_tools(demo: gr.Blocks) -> list[str]:
+    """Leaves the three models' events (`MCP_TOOLS`) as the launched app's MCP tools: Gradio offers every
+    event of the API, and the Lab's and Train tab's are for people (a training run per agent call is not).
+
+    Returns:
+        The tools' names, or [] when the app serves no MCP.
+    """
+    server = demo.mcp_server_obj
+    if server is None:
+        return []
+    server.tool_to_endpoint = {tool: endpoint for tool, endpoint in server.tool_to_endpoint.items()
+                               if endpoint.lstrip("/") in MCP_TOOLS}
+    return list(server.tool_to_endpoint)

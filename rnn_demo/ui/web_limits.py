@@ -25,6 +25,7 @@ BODY_HEADROOM = 1.5  # over the largest legal request: its other fields, message
 QUEUE_JOIN = f"{API}/queue/join"
 QUEUE_DATA = f"{API}/queue/data"
 UPLOAD = f"{API}/upload"
+MCP = f"{API}/mcp"  # Gradio's MCP server (streamable HTTP at /gradio_api/mcp/, SSE at /gradio_api/mcp/sse)
 
 # The routes the page and its API use (Gradio 6); every other path answers 404 without its body
 # being read. Closed so: deep_link (writes a session's inputs to disk on every call, and shows
@@ -103,13 +104,15 @@ class WebLimits:
         app: the Gradio app it guards (`scope["app"]` must be that app: it names the events).
         max_body_bytes: the most bytes of any request body but an opened upload's.
         uploads: the upload routes that are open, and what each accepts; no other upload is read.
+        open_prefixes: more routes to open, by prefix (`MCP` when the app serves its tools over MCP).
     """
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int = MAX_BODY_BYTES,
-                 uploads: Mapping[str, UploadLimit] = NO_UPLOAD_ROUTES):
+                 uploads: Mapping[str, UploadLimit] = NO_UPLOAD_ROUTES, open_prefixes: tuple[str, ...] = ()):
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.uploads = uploads
+        self.open_prefixes = tuple(open_prefixes)
         self.pages = PageSessions()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -134,7 +137,8 @@ class WebLimits:
         if path == UPLOAD and path not in self.uploads:
             return refused(413, NO_UPLOADS)
         if not (path in PAGE_PATHS or path.startswith(PAGE_PREFIXES) or path in self.uploads
-                or path.startswith(EVENT_PREFIXES) or path.startswith(GRADIO_CLOSED)):
+                or path.startswith(EVENT_PREFIXES) or path.startswith(GRADIO_CLOSED)
+                or (self.open_prefixes and path.startswith(self.open_prefixes))):
             return refused(404, NOT_A_ROUTE.format(path=path))
         size = _content_length(scope)
         if size is not None and size > limit:

@@ -97,6 +97,25 @@ def make_chat(engine: Engine):
     def chat(message: str, history: list, persona: str, decoding: str, beam_width: float,
              length_penalty: float, temperature: float, top_k: float, top_p: float, seed: float,
              visitor: gr.Request | None = None):
+        """Replies to a message with a small GRU encoder-decoder chatbot (with attention), in a modern or a
+        Shakespearean voice. It handles greetings, small talk, questions about itself, jokes and simple facts
+        (capitals of countries, elements, planets, authors); it is a teaching model, not a source of truth.
+
+        Args:
+            message: the visitor's message (1 to 1,000 characters, English).
+            history: the turns so far, [{"role": "user" or "assistant", "content": text}, ...]; [] to begin.
+            persona: "modern" or "shakespeare".
+            decoding: "beam" (most likely reply), "greedy" or "sample".
+            beam_width: beams for "beam" decoding (1 to 8; 4 is usual).
+            length_penalty: for "beam": 0 to 2; higher favours longer replies.
+            temperature: for "sample": 0.01 to 5.
+            top_k: for "sample": only the k most likely tokens (0 = no limit).
+            top_p: for "sample": only the most likely tokens up to this total probability (1 = no limit).
+            seed: the random seed for "sample" (0 to 4294967295).
+
+        Returns:
+            The conversation with the reply appended, the attention map as HTML, and an empty message box.
+        """
         language = language_of(visitor)
         request = ChatRequest(message=message, history=tuple(history or ()), persona=persona, decoding=decoding,
                               beam_width=beam_width, length_penalty=length_penalty, temperature=temperature,

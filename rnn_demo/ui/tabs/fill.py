@@ -31,6 +31,18 @@ def make_fill(engine: Engine):
     """
 
     def fill(sentence: str, top_k: float, request: gr.Request | None = None):
+        """Fills the gap in an English sentence with a small GRU encoder-decoder (it reads the sentence both
+        ways, then writes the filler): write ___ (or [MASK]) where the missing words go, e.g. "Paris is the
+        capital of ___." → France. It ranks words and short phrases, with probabilities calibrated on
+        held-out sentences.
+
+        Args:
+            sentence: a sentence with exactly one gap, ___ or [MASK] (at most 500 characters).
+            top_k: how many fillers to return, best first (1 to 10).
+
+        Returns:
+            The fillers with their probabilities, the completed sentence, and a note on how sure the model is.
+        """
         language = language_of(request)
         with shown_to_user(language):
             result = engine.fill(FillRequest(sentence, top_k))

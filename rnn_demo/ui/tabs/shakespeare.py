@@ -52,6 +52,23 @@ def make_generate(engine: Engine):
 
     def generate(prompt: str, model: str, max_tokens: float, temperature: float, top_k: float,
                  top_p: float, repetition_penalty: float, seed: float, request: gr.Request | None = None):
+        """Continues a text in the style of Shakespeare's plays with a small recurrent language model
+        (GRU or LSTM, trained on 36 plays), streamed as it is written. Write the prompt as a play script,
+        e.g. "ROMEO:\nBut soft, what light" — the model knows no facts and writes invented verse.
+
+        Args:
+            prompt: the text to continue (1 to 2,000 characters); "NAME:" on a line of its own starts a speech.
+            model: "shakespeare-gru" or "shakespeare-lstm".
+            max_tokens: how many tokens to write (1 to 1,000; a token is about 3 characters).
+            temperature: 0 for the most likely token each time (greedy); 0.7-1.0 for varied text (at most 5).
+            top_k: sample only among the k most likely tokens (0 = no limit).
+            top_p: sample only among the most likely tokens whose probabilities add up to p (1 = no limit).
+            repetition_penalty: 1 = none; up to 3, divides the scores of tokens already written.
+            seed: the random seed (0 to 4294967295); the same seed and settings give the same text.
+
+        Returns:
+            The prompt followed by the text written, and the next token's most likely candidates.
+        """
         last_shown, last = 0.0, None
         for last in _steps(engine, _request(prompt, model, max_tokens, temperature, top_k, top_p,
                                            repetition_penalty, seed), language_of(request)):

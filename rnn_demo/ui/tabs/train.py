@@ -7,6 +7,7 @@ Gradio's session state, and each visitor sees, generates from and downloads thei
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import secrets
@@ -51,6 +52,32 @@ def sample_text(name: str) -> str:
     if name == "chat":
         return "\n\n".join("\n".join(turns) for turns in corpora.chat_conversations())[:MAX_TEXT_BYTES // 2]
     raise InputError(f"no sample {name!r}")
+
+
+def taken_upload(path, folder: Path | None = None) -> bytes:
+    """The bytes of a file uploaded to Gradio's upload folder, which is deleted from it at once: Gradio
+    would otherwise keep it there and serve it at its address (/gradio_api/file=…) to whoever asks.
+
+    Args:
+        path: where Gradio stored the upload.
+        folder: Gradio's upload folder (`gradio.utils.get_upload_folder()` if None); a path outside it is
+            refused, never read or deleted.
+    Returns:
+        The file's bytes (their size was bounded by the upload route's limit).
+    Raises:
+        InputError: the path is not an upload.
+    """
+    folder = Path(folder or gr.utils.get_upload_folder()).resolve()
+    file = Path(path).resolve()
+    if not file.is_relative_to(folder) or not file.is_file():
+        raise InputError("that file is not an upload of this page")
+    try:
+        return file.read_bytes()
+    finally:
+        file.unlink(missing_ok=True)
+        if file.parent != folder:
+            with contextlib.suppress(OSError):  # the folder Gradio made for it, unless another file is in it
+                file.parent.rmdir()
 
 
 def _visitor(token, request: gr.Request | None) -> str:
@@ -154,7 +181,7 @@ def build(engine: Engine) -> None:
                 sample = gr.Dropdown([(t("train.sample.play"), "play"), (t("train.sample.chat"), "chat")],
                                      value="play", label=t("train.sample"), scale=2)
                 use_sample = gr.Button(t("train.use_sample"), scale=1, elem_id="train-use-sample")
-            upload = gr.File(label=t("train.upload"), file_types=[".txt", ".zip"], type="binary",
+            upload = gr.File(label=t("train.upload"), file_types=[".txt", ".zip"], type="filepath",
                              elem_id="train-upload")
             gr.Markdown(t("train.rule"))
         with gr.Column(scale=2):
@@ -259,12 +286,13 @@ def build(engine: Engine) -> None:
             return str(store.download(_visitor(token, request), run_id))
 
     @guarded
-    def uploaded(token, data, request: gr.Request):
+    def uploaded(token, path, request: gr.Request):
         """A .txt file fills the text box; a model file becomes a run of the visitor's."""
         lang = language.of(request)
-        if data is None:
+        if path is None:
             return gr.update(), gr.update(), gr.update(), gr.update()
         with shown_to_user(lang):
+            data = taken_upload(path)
             visitor = _visitor(token, request)
             if data[:4] == b"PK\x03\x04":
                 run_id = store.upload(visitor, data)
