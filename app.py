@@ -12,7 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # only fight the other requests for the two cores (measured 2.2x slower with 2 threads under load).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from rnn_demo.serving import Engine  # noqa: E402
+from rnn_demo.serving import Engine, memory  # noqa: E402
 from rnn_demo.ui import build_demo, keep_mcp_tools, launch_options  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -25,6 +25,9 @@ if __name__ == "__main__":
     parser.add_argument("--mcp", action="store_true", help="also serve the three models as MCP tools")
     mcp = parser.parse_args().mcp or os.environ.get("GRADIO_MCP_SERVER", "").lower() == "true"
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if os.environ.get("RNN_DEMO_TRIM_MEMORY", "1") != "0":  # 0: glibc's defaults (to compare, benchmarks/soak.py)
+        memory.limit_arenas()
+        memory.start_trimming()
     # Load the models while the server starts, so the page is served without waiting for them.
     threading.Thread(target=engine.load_all, name="warm-up", daemon=True).start()
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),

@@ -150,6 +150,20 @@ def test_chat_two_turns_and_see_the_attention_map(page, app_url):
     expect(page.locator("#attention")).to_contain_text("Beam search n-best")
 
 
+def test_a_persona_switch_starts_a_new_conversation_and_says_why(page, app_url):
+    open_tab(page, app_url, "Chatbot")
+    page.locator("#message textarea").fill("Hello")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator('#chat [data-testid="bot"]')).to_have_count(1)
+    page.get_by_label("Shakespearean").check()
+    expect(toast(page).filter(has_text="starts a new conversation").first).to_be_visible()
+    expect(page.locator('#chat [data-testid="user"]')).to_have_count(0)
+    page.locator("#message textarea").fill("Good morning!")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator('#chat [data-testid="bot"]')).to_have_count(1)  # one exchange, in the new voice
+    snap(page, "chat-persona-switched")
+
+
 def test_fill_a_blank_and_see_the_candidates(page, app_url):
     open_tab(page, app_url, "Fill the blank")
     page.locator("#sentence textarea").fill("The capital of Japan is ___.")

@@ -129,6 +129,53 @@ def test_the_engines_notes_are_written_in_chinese(message):
     assert translated(message, CHINESE) != message
 
 
+TRAIN_SETTINGS_REFUSED = [dict(units=3), dict(layers=1.5), dict(learning_rate=0.0), dict(dropout=0.99),
+                          dict(cell="transformer"), dict(optimizer="lion"), dict(minutes=0), dict(embedding=10_000)]
+
+
+def _refusal(check, *args) -> str:
+    from rnn_demo.config import InputError
+
+    with pytest.raises(InputError) as refused:
+        check(*args)
+    return str(refused.value)
+
+
+@pytest.mark.parametrize("change", TRAIN_SETTINGS_REFUSED, ids=lambda change: next(iter(change)))
+def test_the_train_tabs_refused_settings_are_written_in_chinese(change):
+    import dataclasses
+
+    from rnn_demo.usertrain import settings
+
+    message = _refusal(settings.check_settings, dataclasses.replace(settings.PRESETS["small"], **change))
+    chinese = translated(message, CHINESE)
+    assert chinese != message and any("\u4e00" <= char <= "\u9fff" for char in chinese)
+    assert not any(english in chinese for english in ("must be", "units", "layers", "learning rate", "dropout"))
+
+
+@pytest.mark.parametrize("check, value", [
+    ("check_text", "too short"), ("check_text", 42), ("decode_upload", b""), ("decode_upload", b"\x00\x01"),
+    ("decode_upload", "é".encode("latin-1") * 300), ("decode_upload", b"x" * (2 * 2 ** 20 + 1)),
+], ids=["short text", "not text", "empty file", "binary file", "latin-1 file", "big file"])
+def test_the_train_tabs_refused_texts_and_files_are_written_in_chinese(check, value):
+    from rnn_demo.usertrain import settings
+
+    message = _refusal(getattr(settings, check), value)
+    assert translated(message, CHINESE) != message
+
+
+def test_a_damaged_model_file_is_explained_in_chinese():
+    from rnn_demo.usertrain import archive
+
+    for data in (b"", b"PK\x03\x04 not really a zip"):
+        try:
+            archive.unpack(data)
+        except ValueError as error:
+            assert translated(str(error), CHINESE) != str(error)
+        else:
+            raise AssertionError("a damaged model file was read")
+
+
 def test_a_message_nobody_translated_stays_as_it_is():
     assert translated("something new went wrong", CHINESE) == "something new went wrong"
 

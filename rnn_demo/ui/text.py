@@ -119,6 +119,9 @@ STRINGS: dict[str, tuple[str, str]] = {  # key: (English, 简体中文)
     "chatbot.top_k": ("Top-k (sample, 0 = off)", "Top-k（采样，0 = 关闭）"),
     "chatbot.top_p": ("Top-p (sample)", "Top-p（采样）"),
     "chatbot.clear": ("Clear chat", "清空对话"),
+    "chatbot.persona_switched": ("A new persona starts a new conversation: the model would otherwise read the other "
+                                 "voice's turns and answer in a mix of both.",
+                                 "换了角色就开始新的对话：否则模型会读到另一种语气的对话，回答时把两种语气混在一起。"),
     "chatbot.attention_empty": ("The attention map of the last reply appears here.", "最后一条回复的注意力图显示在这里。"),
     "chatbot.attention_caption": (
         "Attention while writing the reply: one row per reply token, one column per token it read; "
@@ -266,11 +269,53 @@ ENGINE_MESSAGES: tuple[tuple[str, str], ...] = (
     ("tokenizer file {file} is missing; create it with `{command}`",
      "分词器文件 {file} 不存在；用 `{command}` 创建它"),
     ("temperature must be above 0 in the lab: greedy has its own column", "实验室中的温度必须大于 0：贪心解码有自己的一列"),
+    # The Train tab's: its settings, text, uploads, runs and model files.
+    ("{name} must be above {low} and at most {high}, not {value}", "{name}必须大于 {low} 且不超过 {high}，不能是 {value}"),
+    ("{name} must be at least {low} and at most {high}, not {value}", "{name}必须在 {low} 到 {high} 之间，不能是 {value}"),
+    ("cell must be one of {choices}, not {value}", "循环单元必须是 {choices} 之一，不能是 {value}"),
+    ("optimizer must be one of {choices}, not {value}", "优化器必须是 {choices} 之一，不能是 {value}"),
+    ("the text to learn from must be a string", "要学习的文本必须是字符串"),
+    ("the text is over {size} MB; use a shorter one", "文本超过 {size} MB，请换一段短一些的"),
+    ("the text holds lone surrogate characters; it is not valid Unicode", "文本含有不成对的代理字符，不是有效的 Unicode"),
+    ("the text needs at least {least} characters (not counting spaces at its ends); it has {count}",
+     "文本至少需要 {least} 个字符（不计两端的空白），现在只有 {count} 个"),
+    ("the file is {size} bytes; the limit is {limit} (2 MB)", "文件有 {size} 字节，上限是 {limit}（2 MB）"),
+    ("the file is empty", "文件是空的"),
+    ("the file looks binary (it holds NUL bytes); upload a plain .txt file in UTF-8",
+     "文件看起来是二进制的（含有 NUL 字节），请上传 UTF-8 编码的纯文本 .txt 文件"),
+    ("the file is not UTF-8 text (byte {byte} is invalid); save it as UTF-8",
+     "文件不是 UTF-8 文本（第 {byte} 个字节无效），请另存为 UTF-8"),
+    ("that file is not an upload of this page", "这个文件不是本页面上传的文件"),
+    ("this model would have {parameters} parameters ({tokens} tokens in its vocabulary); the limit is {limit}: "
+     "choose fewer units, layers or a smaller embedding",
+     "这个模型会有 {parameters} 个参数（词表有 {tokens} 个词元），上限是 {limit}：请减少单元数、层数或嵌入维度"),
+    ("you already have a training queued or running: stop it first", "你已有一个排队中或正在进行的训练：请先停止它"),
+    ("{count} trainings are already waiting; try again in a few minutes", "已有 {count} 个训练在排队，请过几分钟再试"),
+    ("this run has no model yet: wait until it has finished", "这次训练还没有模型：请等它结束"),
+    ("no such run of yours (it may have been deleted after an idle time)", "没有你的这次训练（它可能因闲置过久已被删除）"),
+    ("your disk quota for runs is full; delete a run first", "你的训练存储空间已满，请先删除一次训练"),
+    ("the model file is {size} bytes; the limit is {limit}", "模型文件有 {size} 字节，上限是 {limit}"),
+    ("the model file is empty", "模型文件是空的"),
+    ("the model file is not a zip archive (or it is damaged)", "模型文件不是 zip 压缩包（或已损坏）"),
+    ("the model file lacks {file}", "模型文件缺少 {file}"),
+    ("the model file has no {file}", "模型文件中没有 {file}"),
+    ("{file} does not match the hash in {config}: the file is damaged", "{file} 与 {config} 中的哈希值不符：文件已损坏"),
+    ("this is not a model of this app's Train tab ({config} lacks format {format})",
+     "这不是本应用“自己训练”标签页的模型（{config} 缺少格式 {format}）"),
+    ("model format version {version}; this app reads version {supported}", "模型格式版本是 {version}，本应用读取版本 {supported}"),
+    ("{file} is not a safetensors file (or it is damaged)", "{file} 不是 safetensors 文件（或已损坏）"),
+    ("the prompt must be text of at most {limit} characters", "开头必须是不超过 {limit} 个字符的文本"),
+    ("max tokens must be a whole number from 1 to {limit}", "最多词元数必须是 1 到 {limit} 之间的整数"),
+    ("temperature must be 0 (greedy) or from {low} to {high}", "温度必须是 0（贪心）或在 {low} 到 {high} 之间"),
 )
 FIELD_NAMES = {  # how the engine's messages name a request's fields
     "prompt": "开头", "message": "消息", "sentence": "句子", "temperature": "温度", "top-k": "top-k",
     "top-p": "top-p", "repetition penalty": "重复惩罚", "seed": "种子", "max tokens": "最多词元数",
     "beam width": "束宽", "length penalty": "长度惩罚", "history": "对话历史", "text": "文本",
+    "units": "单元数", "layers": "层数", "embedding size": "嵌入维度", "learning rate": "学习率", "dropout": "丢弃率",
+    "patience": "耐心值", "time limit (minutes)": "时间上限（分钟）", "sequence length": "序列长度",
+    "batch size": "批大小", "evaluate every": "评估间隔", "sample every": "采样间隔", "sample length": "样本长度",
+    "max steps": "最多步数",
 }
 HISTORY_MESSAGE = re.compile(r"history message (\d+)")
 ABOUT = "about "  # requests.shown_number's prefix for huge numbers

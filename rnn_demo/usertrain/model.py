@@ -47,6 +47,7 @@ def optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
     return keras.optimizers.SGD(learning_rate, momentum=MOMENTUM if name == "momentum" else 0.0, clipnorm=1.0)
 
 
-def compile_model(model: UserLanguageModel, optimizer_name: str, learning_rate: float) -> None:
-    model.compile(optimizer=optimizer(optimizer_name, learning_rate),
+def compile_model(model: UserLanguageModel, optimizer_name: str, learning_rate: float, *,
+                  steps_per_execution: int = 1) -> None:
+    model.compile(optimizer=optimizer(optimizer_name, learning_rate), steps_per_execution=steps_per_execution,
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))

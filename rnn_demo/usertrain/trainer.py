@@ -23,10 +23,19 @@ from . import archive, tokens
 from .settings import VALIDATION_SHARE, TrainSettings, UserModelConfig, check_size
 
 PROGRESS_SECONDS = 0.5
+STEPS_PER_EXECUTION = 10  # at most: see `steps_per_execution`
 MAX_VALIDATION_BATCHES = 16  # the same first windows every evaluation: a stable, cheap measure
 SAMPLE_TEMPERATURE = 0.8
 SAMPLE_PROMPT_CHARS = 12
 Emit = Callable[[dict], None]
+
+
+def steps_per_execution(settings: TrainSettings) -> int:
+    """Training steps run in one call of the compiled step (a loop in the graph), as many as divide the steps
+    between evaluations, samples and the step limit, at most STEPS_PER_EXECUTION: the Python work between steps
+    (callbacks, reading the loss) then runs once per call. Stop and the time limit are checked after each call."""
+    every = math.gcd(math.gcd(settings.eval_every, settings.sample_every), settings.max_steps or 0)
+    return math.gcd(every, STEPS_PER_EXECUTION)
 
 
 def split_ids(ids: np.ndarray, seq_len: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -67,9 +76,9 @@ class Events:
             share = max(share, self.step / self.settings.max_steps)
         return min(share, 1.0)
 
-    def after_batch(self, loss: float) -> bool:
-        """Counts a step; returns True when training must end (Stop, time limit, max steps)."""
-        self.step += 1
+    def after_batch(self, loss: float, steps: int = 1) -> bool:
+        """Counts `steps` steps; returns True when training must end (Stop, time limit, max steps)."""
+        self.step += steps
         now = time.monotonic()
         if now - self.last_progress >= PROGRESS_SECONDS:
             self.last_progress = now
@@ -113,8 +122,11 @@ def _callback(events: Events, sampler: Callable[[dict], str], every_sample: int)
     class Report(keras.callbacks.Callback):
         """Reports steps and evaluations to `events`; samples every `every_sample` steps."""
 
-        def on_train_batch_end(self, batch, logs=None):
-            if events.after_batch(float(logs["loss"])):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_start = events.step
+
+        def on_train_batch_end(self, batch, logs=None):  # after each execution of `steps_per_execution` steps
+            if events.after_batch(float(logs["loss"]), steps=self.epoch_start + batch + 1 - events.step):
                 self.model.stop_training = True
             if events.step % every_sample == 0:
                 text = sampler(named(self.model))
@@ -155,7 +167,8 @@ def train(text: str, settings: TrainSettings, folder: Path, *, emit: Emit,
     cpt = (max(cut, 1) / len(train_ids), max(len(text) - cut, 1) / len(val_ids))
     config = check_size(UserModelConfig.of(settings, tokenizer.vocab_size))
     model = user_model.build(config)
-    user_model.compile_model(model, settings.optimizer, settings.learning_rate)
+    user_model.compile_model(model, settings.optimizer, settings.learning_rate,
+                             steps_per_execution=steps_per_execution(settings))
     emit({"event": "start", "tokenizer": tokenizer.kind, "rule": tokens.choose(text),
           "vocab_size": tokenizer.vocab_size, "parameters": int(model.count_params()), "tokens": int(len(ids)),
           "chars": len(text), "seq_len": seq, "eval_every": settings.eval_every})

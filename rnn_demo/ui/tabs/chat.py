@@ -84,6 +84,12 @@ def cleared(visitor: gr.Request) -> tuple[list, str]:
     return [], attention_html(ChatReply("", True), language_of(visitor))
 
 
+def switched(visitor: gr.Request) -> tuple[list, str]:
+    """`cleared`, with a note saying why: a persona switch starts a new conversation in the new voice."""
+    gr.Info(say("chatbot.persona_switched", language_of(visitor)))
+    return cleared(visitor)
+
+
 def make_chat(engine: Engine):
     """The `/chat` handler: (message, history, settings) → streamed (history, attention map, "").
 
@@ -159,6 +165,7 @@ def build(engine: Engine) -> None:
     send.click(chat, inputs, outputs, api_name="chat", concurrency_id="cpu", **RAW_VALUES)
     message.submit(chat, inputs, outputs, api_name=False, concurrency_id="cpu", **RAW_VALUES)
     clear.click(cleared, None, [chatbot, attention], api_name=False)
+    persona.input(switched, None, [chatbot, attention], api_name=False)  # the visitor's switch, not a set value
 
 
 def _decoding_settings() -> list:
