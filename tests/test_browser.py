@@ -209,8 +209,8 @@ def test_a_missing_checkpoint_is_explained_on_its_tab_and_the_others_work(page, 
 LOCALES = {"en": "en-US", "zh": "zh-CN"}
 WIDTHS = {"phone": 390, "laptop": 1280}
 HEIGHT = 900
-TABS = {"en": ["Shakespeare", "Chatbot", "Fill the blank", "Lab", "Learn"],
-        "zh": ["莎士比亚", "聊天", "填空", "实验室", "学习"]}
+TABS = {"en": ["Shakespeare", "Chatbot", "Fill the blank", "Lab", "Learn", "Train"],
+        "zh": ["莎士比亚", "聊天", "填空", "实验室", "学习", "训练"]}
 # What may stay English on a Chinese page: names (of models, symbols, options) and the models' own text.
 ENGLISH_NAMES = {"GRU", "LSTM", "RNN", "MLP", "CPU", "Top", "MASK", "API", "log", "English",
                  # Gradio's own, untranslated by its zh-CN table: the progress label and a "common.complete" key

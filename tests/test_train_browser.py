@@ -8,10 +8,10 @@ from playwright.sync_api import expect, sync_playwright
 
 from rnn_demo.serving import Engine
 
+from chromium import CHROMIUM, CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "test-artifacts" / "train"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run"]
 TIMEOUT_MS = 120_000  # the training process imports TensorFlow first (the machine is shared)
 
 
@@ -69,3 +69,42 @@ def test_training_moves_the_plot_then_stop_and_generate(page):
         raise AssertionError(f"no text; the page says: {page.locator('.toast-body').all_inner_texts()}") from None
     assert page.locator("#train-output textarea").input_value().startswith("HAMLET:")
     snap(page, "3-stopped-and-generated")
+
+
+def _generated(page) -> str:
+    """Generates from the chosen run (greedy, as set) and returns the text once it has stopped growing."""
+    page.locator("#train-generate").click()
+    page.wait_for_timeout(1_000)  # the new text starts again from the prompt
+    page.wait_for_function("document.querySelector('#train-output textarea').value.length > 40", timeout=30_000)
+    text, previous = page.locator("#train-output textarea").input_value(), None
+    for _ in range(60):  # until it has stopped growing
+        if text == previous:
+            return text
+        page.wait_for_timeout(500)
+        text, previous = page.locator("#train-output textarea").input_value(), text
+    raise AssertionError("the text kept growing for 30 s")
+
+
+def test_a_downloaded_model_uploaded_again_writes_the_same_greedy_text(page, tmp_path):
+    temperature = page.locator("#train-temperature input[type=number]")
+    temperature.fill("0")
+    temperature.press("Enter")
+    greedy = _generated(page)
+    page.locator("#train-download").click()
+    link = page.locator("#train-file a[href]").first
+    expect(link).to_be_attached()
+    model_file = tmp_path / "model.zip"
+    model_file.write_bytes(page.request.get(link.get_attribute("href")).body())
+    assert model_file.read_bytes()[:4] == b"PK\x03\x04"
+    page.locator("#train-upload input[type=file]").set_input_files(str(model_file))
+    expect(page.locator("#train-runs input")).to_have_value(re.compile("uploaded"))
+    assert _generated(page) == greedy
+    snap(page, "4-uploaded-and-generated")
+
+
+def test_a_binary_file_is_refused_with_a_message(page, tmp_path):
+    binary = tmp_path / "notes.txt"
+    binary.write_bytes(b"\x00\x01\x02 not text")
+    page.locator("#train-upload input[type=file]").set_input_files(str(binary))
+    expect(page.locator('[data-testid="toast-body"]').filter(has_text="looks binary").first).to_be_visible()
+    snap(page, "5-binary-refused")

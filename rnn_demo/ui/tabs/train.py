@@ -212,7 +212,8 @@ def build(engine: Engine) -> None:
     with gr.Row():
         prompt = gr.Textbox(label=t("train.prompt"), lines=2, scale=3, elem_id="train-prompt")
         with gr.Column(scale=2):
-            temperature = gr.Slider(0.0, 2.0, value=0.8, step=0.05, label=t("train.temperature"))
+            temperature = gr.Slider(0.0, 2.0, value=0.8, step=0.05, label=t("train.temperature"),
+                                    elem_id="train-temperature")
             max_tokens = gr.Slider(1, LIMITS.max_new_tokens, value=200, step=1, label=t("train.max_tokens"))
             seed = gr.Number(value=0, precision=0, label=t("train.seed"))
     generate_button = gr.Button(t("train.generate"), elem_id="train-generate")
