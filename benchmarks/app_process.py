@@ -46,8 +46,15 @@ def free_port() -> int:
 class AppProcess:
     """`python app.py` on a free port; use as a context manager, which always stops it."""
 
-    def __init__(self, repo: Path = REPO):
+    def __init__(self, repo: Path = REPO, *, preload: tuple[str, ...] = (), env: dict | None = None):
+        """
+        Args:
+            repo: the checkout whose app.py runs.
+            preload: modules imported before app.py runs (("tensorflow",): the serving path before issue 18).
+            env: more environment variables (NUMBA_CACHE_DIR of an empty folder: a cold start).
+        """
         self.repo = repo
+        self.preload, self.extra_env = preload, dict(env or {})
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}/"
         self.log_path = Path(tempfile.mkstemp(prefix="rnn-playground-app-", suffix=".log")[1])
@@ -56,10 +63,14 @@ class AppProcess:
 
     def __enter__(self) -> "AppProcess":
         env = {**os.environ, "GRADIO_SERVER_PORT": str(self.port), "GRADIO_SERVER_NAME": HOST,
-               "GRADIO_ANALYTICS_ENABLED": "False"}
+               "GRADIO_ANALYTICS_ENABLED": "False", **self.extra_env}
+        command = [sys.executable, "app.py"]
+        if self.preload:
+            imports = "; ".join(f"import {name}" for name in self.preload)
+            command = [sys.executable, "-c", f"{imports}; import runpy; runpy.run_path('app.py', run_name='__main__')"]
         with open(self.log_path, "wb") as log:
             self.started = time.monotonic()
-            self.process = subprocess.Popen([sys.executable, "app.py"], cwd=self.repo, env=env, stdout=log,
+            self.process = subprocess.Popen(command, cwd=self.repo, env=env, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
         return self
 

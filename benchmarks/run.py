@@ -82,6 +82,14 @@ def app_rows(settings: Settings, sections: set[str]) -> list[Row]:
             return [Row("`python app.py`", "start-up", None, "", met=False, note=f"failed: {error}")]
         if "startup" in sections:
             rows += startup_rows
+    if "startup" in sections:  # after the app above has stopped: one app at a time
+        log.info("startup: the baseline (TensorFlow imported) and a cold Numba cache")
+        rows += startup.variant_rows(startup_rows, timeout_s=settings.startup_timeout_s)
+    if not sections & {"load", "fairness"}:
+        return rows
+    with AppProcess() as app:
+        startup.wait_for_page(app, timeout_s=settings.startup_timeout_s)
+        models = startup.load_every_model(app, timeout_s=settings.startup_timeout_s)
         if "load" in sections:
             log.info("load: %d users", settings.users)
             rows += load.measure(app.url, users=settings.users, tokens=settings.user_tokens,
