@@ -25,3 +25,22 @@ def test_the_schedule_is_chosen_by_the_config(tmp_path):
 def test_an_unknown_schedule_is_refused():
     with pytest.raises(ValueError, match="lr_schedule must be one of plateau, cosine"):
         TrainingConfig(lr_schedule="step")
+
+
+def test_a_backup_resumes_only_a_run_of_the_same_settings(tmp_path):
+    from dataclasses import replace
+
+    from rnn_demo.config import TrainingConfig
+    from rnn_demo.training import callbacks
+
+    first = TrainingConfig(max_minutes=5.0)
+    callbacks.standard_callbacks(first, quick=False, run_dir=tmp_path)
+    backup = tmp_path / callbacks.BACKUP_FOLDER
+    backup.mkdir()
+    (backup / "state").write_text("epoch 11")
+    (tmp_path / callbacks.HISTORY_FILE).write_text("epoch,loss\n")
+    callbacks.standard_callbacks(first, quick=False, run_dir=tmp_path)  # the same run, restarted: it resumes
+    assert (backup / "state").exists()
+    callbacks.standard_callbacks(replace(first, init_from="assets/chatbot"), quick=False, run_dir=tmp_path)
+    assert not backup.exists()  # another run: afresh, the old log kept aside
+    assert not (tmp_path / callbacks.HISTORY_FILE).exists() and list(tmp_path.glob("history-*.csv"))

@@ -1,15 +1,17 @@
 """The Keras callbacks of a training run: time limit, throughput, held-out probes, and the standard set."""
 from __future__ import annotations
 
+import json
 import logging
 import math
+import shutil
 import time
 from pathlib import Path
 from typing import Callable
 
 import keras
 
-from ..config import TrainingConfig
+from ..config import TrainingConfig, to_dict
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +19,7 @@ LR_DECAY_FACTOR = 0.5  # the learning rate halves when the validation loss stops
 MIN_LEARNING_RATE = 1e-4
 HISTORY_FILE = "history.csv"
 BACKUP_FOLDER = "backup"
+SETTINGS_FILE = "settings.json"  # the settings of the run whose backup is in the folder
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -129,5 +132,22 @@ def standard_callbacks(training: TrainingConfig, *, quick: bool, run_dir: Path,
                  schedule,
                  keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=True)]
     if not quick:
+        _resume_only_the_same_run(run_dir, training)
         callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_FOLDER)))
     return time_limit, callbacks
+
+
+def _resume_only_the_same_run(run_dir: Path, training: TrainingConfig) -> None:
+    """A backup left in `run_dir` resumes only a run of the same settings: one of a run with other settings
+    (another `--init-from`, learning rate, time limit…) is removed, and its log kept under another name, so
+    that a new run starts afresh rather than continuing the old one."""
+    stamp = run_dir / SETTINGS_FILE
+    settings = json.dumps(to_dict(training), sort_keys=True)
+    backup = run_dir / BACKUP_FOLDER
+    if backup.exists() and (not stamp.is_file() or stamp.read_text(encoding="utf-8") != settings):
+        log.warning("%s holds the backup of a run with other settings: this run starts afresh", run_dir)
+        shutil.rmtree(backup)
+        history = run_dir / HISTORY_FILE
+        if history.exists():
+            history.rename(run_dir / f"{history.stem}-{int(time.time())}{history.suffix}")
+    stamp.write_text(settings, encoding="utf-8")

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import Headers, QueryParams
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -92,8 +93,9 @@ def largest_legal_body(limits: Limits = LIMITS) -> int:
 MAX_BODY_BYTES = int(largest_legal_body() * BODY_HEADROOM)
 
 
-class BodyTooLarge(Exception):
-    """The request body went past its limit while it streamed in."""
+class BodyTooLarge(MultipartParseError):
+    """The request body went past its limit while it streamed in. A multipart parse error too: Gradio's upload
+    parser then deletes the temporary files it had begun writing (it does so only for its parse errors)."""
 
 
 class WebLimits:
