@@ -66,6 +66,13 @@ def refusal(response: httpx.Response) -> str:
     return LOST
 
 
+def uploaded(response: httpx.Response) -> str:
+    """ANSWERED when the upload route (open for the Train tab) stored the file and named it, else as `refusal`."""
+    if response.status_code == 200 and isinstance(response.json(), list):
+        return ANSWERED
+    return refusal(response)
+
+
 def oversized(url: str) -> str:
     """A body declared 50 MiB, of which one chunk is sent: the app must answer 413 without reading the rest."""
     host, port = url.removeprefix("http://").rstrip("/").split(":")
@@ -88,7 +95,8 @@ CALLS = {
     "private event /call/false": lambda client, url: refusal(client.post("/gradio_api/call/false", json={"data": []})),
     "deep_link": lambda client, url: refusal(client.get("/gradio_api/deep_link", params={"session_hash": "x"})),
     "dev/reload": lambda client, url: refusal(client.get("/gradio_api/dev/reload")),
-    "upload": lambda client, url: refusal(client.post("/gradio_api/upload", files={"files": ("a.txt", b"text")})),
+    "upload, never used": lambda client, url: uploaded(client.post("/gradio_api/upload",
+                                                                   files={"files": ("a.txt", b"text")})),
     "queue/join fn_index 999": lambda client, url: refusal(client.post(
         "/gradio_api/queue/join", json={"data": [], "fn_index": 999, "session_hash": "soak"})),
     "queue/data, unknown session": lambda client, url: refusal(client.get(

@@ -326,3 +326,10 @@ def test_an_opened_upload_route_refuses_one_part_too_many(upload_app):
 def test_an_opened_upload_route_cuts_a_body_over_its_bytes(upload_app):
     response = upload_app.post(UPLOAD, files=[("files", ("big.txt", b"x" * 2 * KIB))])
     assert response.status_code == 413 and "the limit is 1,024" in response.json()["detail"]
+
+
+def test_a_file_uploaded_and_never_used_is_left_to_the_periodic_cache_cleanup(demo, base, temp_folder):
+    response = httpx.post(f"{base}/gradio_api/upload", files={"files": ("notes.txt", b"never read")},
+                          timeout=HTTP_TIMEOUT_S)
+    assert response.status_code == 200 and len(response.json()) == 1
+    assert demo.delete_cache == page.CACHE_CLEANUP  # Gradio deletes cache files older than 15 minutes

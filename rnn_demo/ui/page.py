@@ -27,6 +27,10 @@ MAX_UPLOAD_BYTES = train_tab.UPLOAD_LIMIT.max_bytes
 # keeps only those of the requests that run now, which re-read theirs at every streamed chunk,
 # and as many again; the oldest beyond are forgotten. Gradio's default, 10,000, held 1.5 GB.
 SESSION_CAPACITY = 2 * (CONCURRENCY + STREAMS)
+# Every 5 minutes, Gradio deletes the files of its cache older than 15: uploads that no handler read (a script
+# may post files to the open upload route and never use them; the Train tab deletes those it reads at once)
+# and the copies of downloaded models.
+CACHE_CLEANUP = (300, 900)
 MCP_TOOLS = ("generate", "chat", "fill")  # the events served as MCP tools with `python app.py --mcp`
 # Dark or light at once, in the browser; the address keeps the choice (Gradio reads ?__theme= on load).
 THEME_JS = """() => {
@@ -73,7 +77,7 @@ def build_demo(engine: Engine, *, queue_size: int = QUEUE_SIZE, streams: int = S
     Returns:
         The page, ready to launch with `launch_options()`.
     """
-    with gr.Blocks(title=TITLE) as demo:
+    with gr.Blocks(title=TITLE, delete_cache=CACHE_CLEANUP) as demo:
         _switches()
         gr.Markdown(t("page.intro"))
         with gr.Accordion(t("page.models"), open=False):
