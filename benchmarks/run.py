@@ -82,14 +82,6 @@ def app_rows(settings: Settings, sections: set[str]) -> list[Row]:
             return [Row("`python app.py`", "start-up", None, "", met=False, note=f"failed: {error}")]
         if "startup" in sections:
             rows += startup_rows
-    if "startup" in sections:  # after the app above has stopped: one app at a time
-        log.info("startup: the baseline (TensorFlow imported) and a cold Numba cache")
-        rows += startup.variant_rows(startup_rows, timeout_s=settings.startup_timeout_s)
-    if not sections & {"load", "fairness"}:
-        return rows
-    with AppProcess() as app:
-        startup.wait_for_page(app, timeout_s=settings.startup_timeout_s)
-        models = startup.load_every_model(app, timeout_s=settings.startup_timeout_s)
         if "load" in sections:
             log.info("load: %d users", settings.users)
             rows += load.measure(app.url, users=settings.users, tokens=settings.user_tokens,
@@ -101,6 +93,10 @@ def app_rows(settings: Settings, sections: set[str]) -> list[Row]:
                                      heavy_tokens=settings.fairness_heavy_tokens,
                                      light_requests=settings.fairness_light_requests,
                                      timeout_s=settings.request_timeout_s)
+    if "startup" in sections:  # after the app above has stopped: one app at a time
+        log.info("startup: the baseline (TensorFlow imported) and a cold Numba cache")
+        rows[len(startup_rows):len(startup_rows)] = startup.variant_rows(startup_rows,
+                                                                         timeout_s=settings.startup_timeout_s)
     return rows
 
 

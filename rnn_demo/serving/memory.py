@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 import threading
 
@@ -24,6 +25,7 @@ M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
 TRIM_EVERY_S = 2.0
 
 
+@functools.cache
 def _libc():
     """glibc, or None where the C library is another (musl, macOS) or cannot be loaded."""
     try:
