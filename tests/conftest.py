@@ -32,13 +32,29 @@ RUN_IN_TURN = ("import sys\nfrom rnn_demo.__main__ import main\n"
                "for command in sys.argv[1:]:\n    if main(command.split()) != 0:\n        sys.exit(command)")
 
 
+# A developer rerunning a few tests may keep the quick checkpoints between sessions: with this variable
+# set to a folder, they are trained into it once and read from it afterwards (CI leaves it unset).
+KEEP_QUICK_ASSETS = "RNN_DEMO_KEEP_QUICK_ASSETS"
+
+
 @pytest.fixture(scope="session")
 def quick_assets(tmp_path_factory) -> Path:
     """An assets folder with the shipped tokenizer and quick GRU, LSTM, chatbot and blank checkpoints (and,
     in a folder beside it, the quick Learn models of `learn_assets`)."""
+    kept = os.environ.get(KEEP_QUICK_ASSETS)
+    if kept and (Path(kept) / "assets" / "blank").is_dir():
+        return Path(kept) / "assets"
+    assets = _train_quick_assets(Path(kept) if kept else tmp_path_factory.mktemp("quick"))
+    return assets
+
+
+def _train_quick_assets(root: Path) -> Path:
     from rnn_demo.__main__ import main
 
-    assets = tmp_path_factory.mktemp("assets")
+    assets = root / "assets"
+    shutil.rmtree(root / "assets", ignore_errors=True)
+    shutil.rmtree(root / "quick-learn", ignore_errors=True)
+    assets.mkdir(parents=True)
     learn = assets.parent / "quick-learn"
     learn.mkdir()
     for folder in (assets, learn):

@@ -19,7 +19,8 @@ from rnn_demo.serving import Engine
 from rnn_demo.ui import page
 from starlette.requests import Request
 
-from rnn_demo.ui.fairness import MAX_PENDING_PER_VISITOR, FairQueue, ServiceLedger, SessionMessages, address_of
+from rnn_demo.ui.fairness import (MAX_PENDING_PER_VISITOR, FairQueue, ServiceLedger, SessionMessages, address_of,
+                                  visitor_slots)
 
 GENERATE = dict(prompt="ROMEO:\n", model="shakespeare-gru", max_tokens=12, temperature=0.0, top_k=0, top_p=1.0,
                 repetition_penalty=1.0, seed=0)
@@ -62,10 +63,10 @@ def submit(client: Client, seed: int):
     return client.submit(**{**GENERATE, "seed": seed}, api_name="/generate")
 
 
-def hold_both_slots(engine: GatedEngine, client: Client, seeds) -> list:
-    """Starts one held stream per seed of `seeds`, one by one, so that they begin in that order."""
+def hold_slots(engine: GatedEngine, holders) -> list:
+    """Starts one held stream per (client, seed) of `holders`, one by one, so that they begin in that order."""
     jobs = []
-    for seed in seeds:
+    for client, seed in holders:
         jobs.append(submit(client, seed))
         wait_for(lambda seed=seed: seed in engine.began)
     return jobs
@@ -87,14 +88,36 @@ def finish(engine: GatedEngine, jobs: list) -> None:
         assert job.result(timeout=WAIT_S)[0].startswith("ROMEO:\n")
 
 
+def clients(demo, count: int) -> list[Client]:
+    """`count` visitors, each with a session of its own."""
+    return [Client(demo.local_url, verbose=False) for _ in range(count)]
+
+
+def test_a_visitor_leaves_a_slot_free_for_others(quick_assets, serve_app):
+    """With two slots, one visitor's requests run one at a time: another visitor starts at once."""
+    engine = GatedEngine(quick_assets, seeds=[1, 2, 3, LIGHT])
+    with serve_app(engine, streams=page.CONCURRENCY) as demo:
+        heavy, light = clients(demo, 2)
+        assert visitor_slots(page.CONCURRENCY) == page.CONCURRENCY - 1 == 1
+        jobs = hold_slots(engine, [(heavy, 1)])
+        jobs += enqueue(demo, heavy, [2, 3])  # they wait, a slot free or not: the visitor has its share
+        jobs.append(submit(light, LIGHT))
+        wait_for(lambda: LIGHT in engine.began)
+        assert engine.began == [1, LIGHT] and queue_size(demo) == 2
+        engine.release(1)
+        wait_for(lambda: len(engine.began) == 3)
+        assert engine.began[2] == 2  # the visitor's next request takes the slot its first one freed
+        finish(engine, jobs)
+
+
 def test_a_light_visitor_goes_before_a_heavy_visitors_backlog(quick_assets, serve_app):
     engine = GatedEngine(quick_assets, seeds=[1, 2, 3, 4, LIGHT])
     with serve_app(engine, streams=page.CONCURRENCY) as demo:
-        heavy, light = Client(demo.local_url, verbose=False), Client(demo.local_url, verbose=False)
-        jobs = hold_both_slots(engine, heavy, [1, 2])
+        heavy, other, light = clients(demo, 3)
+        jobs = hold_slots(engine, [(heavy, 1), (other, 2)])
         jobs += enqueue(demo, heavy, [3, 4])
         jobs += enqueue(demo, light, [LIGHT])  # last in, behind the heavy visitor's backlog
-        engine.release(1)  # one slot frees
+        engine.release(1)  # the heavy visitor's slot frees
         wait_for(lambda: len(engine.began) == 3)
         assert engine.began[2] == LIGHT  # first in, first out would have started 3
         engine.release(LIGHT)
@@ -107,10 +130,10 @@ def test_a_visitor_served_less_goes_before_one_served_more(quick_assets, serve_a
     """Both have one request waiting and none running: the one who has had less service goes first."""
     engine = GatedEngine(quick_assets, seeds=[10, 11, 20, 21, LIGHT])
     with serve_app(engine, streams=page.CONCURRENCY) as demo:
-        heavy, light, other = (Client(demo.local_url, verbose=False) for _ in range(3))
+        heavy, light, other, third = clients(demo, 4)
         engine.release(10)
         assert submit(heavy, 10).result(timeout=WAIT_S)[0].startswith("ROMEO:\n")  # heavy has been served
-        jobs = hold_both_slots(engine, other, [20, 21])
+        jobs = hold_slots(engine, [(other, 20), (third, 21)])
         jobs += enqueue(demo, heavy, [11])
         jobs += enqueue(demo, light, [LIGHT])
         engine.release(20)
@@ -122,9 +145,9 @@ def test_a_visitor_served_less_goes_before_one_served_more(quick_assets, serve_a
 def test_a_visitor_over_its_share_is_refused_clearly_and_others_are_still_served(quick_assets, serve_app):
     engine = GatedEngine(quick_assets, seeds=[*range(1, MAX_PENDING_PER_VISITOR + 2), LIGHT])
     with serve_app(engine, streams=page.CONCURRENCY) as demo:
-        heavy, light = Client(demo.local_url, verbose=False), Client(demo.local_url, verbose=False)
-        jobs = hold_both_slots(engine, heavy, range(1, page.CONCURRENCY + 1))
-        jobs += enqueue(demo, heavy, range(page.CONCURRENCY + 1, MAX_PENDING_PER_VISITOR + 1))
+        heavy, light = clients(demo, 2)
+        jobs = hold_slots(engine, [(heavy, 1)])
+        jobs += enqueue(demo, heavy, range(2, MAX_PENDING_PER_VISITOR + 1))
         with pytest.raises(QueueError):  # gradio_client's "busy": the queue's 503
             submit(heavy, MAX_PENDING_PER_VISITOR + 1).result(timeout=WAIT_S)
         data = list({**GENERATE, "seed": MAX_PENDING_PER_VISITOR + 1}.values())
@@ -132,10 +155,9 @@ def test_a_visitor_over_its_share_is_refused_clearly_and_others_are_still_served
                              json={"data": data, "session_hash": heavy.session_hash})
         assert refused.status_code == 503
         assert refused.json()["detail"].startswith(f"Too many requests of yours at once: {MAX_PENDING_PER_VISITOR}")
-        jobs += enqueue(demo, light, [LIGHT])  # another visitor is still let in, and goes first
-        engine.release(1)
-        wait_for(lambda: len(engine.began) == page.CONCURRENCY + 1)
-        assert engine.began[-1] == LIGHT
+        jobs.append(submit(light, LIGHT))  # another visitor is still let in, and starts in the slot kept free
+        wait_for(lambda: LIGHT in engine.began)
+        assert engine.began == [1, LIGHT]
         finish(engine, jobs)
         assert MAX_PENDING_PER_VISITOR + 1 not in engine.began  # the refused requests never ran
 
@@ -153,15 +175,13 @@ def test_rest_calls_without_a_session_are_one_visitor_per_address(quick_assets, 
     with serve_app(engine, streams=page.CONCURRENCY) as demo:
         for seed in seeds[:-1]:
             assert post_generate(demo, seed).status_code == 200
-        wait_for(lambda: len(engine.began) == page.CONCURRENCY)  # the rest wait in the queue
+        wait_for(lambda: queue_size(demo) == MAX_PENDING_PER_VISITOR - 1)  # one runs, the rest wait: one visitor
         refused = post_generate(demo, seeds[-1])
         assert refused.status_code == 503
         assert refused.json()["detail"].startswith(f"Too many requests of yours at once: {MAX_PENDING_PER_VISITOR}")
         light = submit(Client(demo.local_url, verbose=False), LIGHT)  # a visitor with a session is let in
-        wait_for(lambda: queue_size(demo) == MAX_PENDING_PER_VISITOR - page.CONCURRENCY + 1)
-        engine.release(1)
-        wait_for(lambda: len(engine.began) == page.CONCURRENCY + 1)
-        assert engine.began[-1] == LIGHT  # and goes before the address's backlog
+        wait_for(lambda: LIGHT in engine.began)  # and starts in the slot the address leaves free
+        assert engine.began == [1, LIGHT]
         finish(engine, [light])
         assert seeds[-1] not in engine.began
 

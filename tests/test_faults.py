@@ -263,10 +263,12 @@ def test_a_full_queue_refuses_new_work_at_once_with_a_clear_message(quick_assets
     engine = RecordingEngine(quick_assets)
     engine.gate.clear()  # every stream waits before its first token until the test opens the gate
     with serve_app(engine, queue_size=1, streams=page.CONCURRENCY) as demo:
+        # One visitor per slot (a visitor's own requests leave a slot free for others: ui/fairness.py).
+        holders = [Client(demo.local_url, verbose=False) for _ in range(page.CONCURRENCY)]
         client = Client(demo.local_url, verbose=False)
         running = []
-        for count in range(1, page.CONCURRENCY + 1):  # one by one: a request waits in the queue until it runs
-            running.append(client.submit(**GENERATE, api_name="/generate"))
+        for count, holder in enumerate(holders, 1):  # one by one: a request waits in the queue until it runs
+            running.append(holder.submit(**GENERATE, api_name="/generate"))
             wait_for(lambda count=count: engine.started == count)
         waiting = client.submit(**GENERATE, api_name="/generate")
         wait_for(lambda: queue_size(demo) == 1)  # the one place in the queue is taken

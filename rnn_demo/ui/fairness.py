@@ -15,6 +15,10 @@ from starlette.requests import Request
 # cannot pass for a new visitor at each call. Requests of one visitor, queued or running,
 # beyond this many are refused, so that no visitor can fill the queue that everyone shares.
 MAX_PENDING_PER_VISITOR = 4
+# In a group of several slots (page.CONCURRENCY for chat, fill and the lab), one visitor's requests may
+# take all but this many: the rest stay free for other visitors, who then never wait for a slot behind
+# one visitor's flood (the soak: a normal /fill took 7.2x its idle time while a script's calls held both).
+KEEP_FREE_FOR_OTHERS = 1
 # Sessions whose messages (results, errors) the queue keeps once their events have ended, for their
 # callers to read, the oldest beyond forgotten: a REST caller reads its result right after its call.
 # Gradio keeps 2,000, unread ones included, and forgets one whose event still runs as readily.
@@ -92,7 +96,8 @@ class FairQueue(Queue):
     concurrency group's list (`Queue.get_events`). This subclass sorts that list just before,
     so the first event is the fair one: visitors with fewer requests running first, then the
     lower `ServiceLedger` tag, then arrival (the sort is stable, so a visitor's own requests keep
-    their order). Everything else, the queue's size, the concurrency limits and the "queue is
+    their order). A visitor who already runs its share of a group's slots (`visitor_slots`) waits
+    there, a slot free or not, until one of its requests ends. Everything else, the queue's size, the concurrency limits and the "queue is
     full" refusal included, is Gradio's. Two things it keeps are bounded: the messages of ended
     sessions (`SessionMessages`), and the per-event records of its monitoring dashboard, kept only
     while the dashboard is on. `tests/test_fairness.py` fails if an upgrade of Gradio breaks these
@@ -152,14 +157,25 @@ class FairQueue(Queue):
         return super().compute_analytics_summary(records)
 
     def get_events(self):
-        """Gradio's choice of the next events, from lists put in fair order first."""
+        """Gradio's choice of the next events, from lists put in fair order first, among the groups
+        whose first visitor has not yet its share of the group's slots."""
         # Gradio's loop calls this every millisecond while events wait; only a group that may start one is sorted.
-        ready = [group for group in self.event_queue_per_concurrency_id.values() if group.queue and _has_room(group)]
-        if ready:
-            running = self._running()
-            for group in ready:
-                self._order(group.queue, running)
-        chosen = super().get_events()
+        groups = self.event_queue_per_concurrency_id
+        ready = {name: group for name, group in groups.items() if group.queue and _has_room(group)}
+        if not ready:
+            return None
+        running = self._running()
+        startable = {}
+        for name, group in ready.items():
+            self._order(group.queue, running, name)
+            if not self._at_share(visitor_of(group.queue[0]), name, running):
+                startable[name] = group
+        # Gradio's own choice among those groups (it reads this dict and nothing else that could change here).
+        self.event_queue_per_concurrency_id = startable
+        try:
+            chosen = super().get_events()
+        finally:
+            self.event_queue_per_concurrency_id = groups
         if chosen is not None:
             for event in chosen[0]:
                 self.ledger.started(visitor_of(event))
@@ -167,7 +183,7 @@ class FairQueue(Queue):
 
     def broadcast_estimations(self, concurrency_id: str, after: int | None = None) -> None:
         """Gradio's queue positions, told in the order the events will run."""
-        self._order(self.event_queue_per_concurrency_id[concurrency_id].queue, self._running())
+        self._order(self.event_queue_per_concurrency_id[concurrency_id].queue, self._running(), concurrency_id)
         super().broadcast_estimations(concurrency_id, after)
 
     async def process_events(self, events: list[Event], batch: bool, begin_time: float, fn) -> None:
@@ -182,14 +198,24 @@ class FairQueue(Queue):
             self.pending_messages_per_session.prune()
 
     def _running(self) -> Counter:
-        """{visitor: requests running}."""
-        return Counter(visitor_of(event) for job in self.active_jobs if job is not None for event in job)
+        """{visitor: requests running, (group, visitor): those of them in the group}."""
+        found = Counter()
+        for job in self.active_jobs:
+            for event in job or ():
+                visitor = visitor_of(event)
+                found[visitor] += 1
+                found[(event.concurrency_id, visitor)] += 1
+        return found
 
-    def _order(self, events: list[Event], running: Counter) -> None:
+    def _at_share(self, visitor: Visitor, group: str, running: Counter) -> bool:
+        share = visitor_slots(self.event_queue_per_concurrency_id[group].concurrency_limit)
+        return share is not None and running[(group, visitor)] >= share
+
+    def _order(self, events: list[Event], running: Counter, group: str) -> None:
         # In place: Gradio's loop and its cancel and clean-up paths hold this very list.
-        def key(event: Event) -> tuple[int, float]:
+        def key(event: Event) -> tuple[bool, int, float]:
             visitor = visitor_of(event)
-            return running[visitor], self.ledger.tag(visitor)
+            return self._at_share(visitor, group, running), running[visitor], self.ledger.tag(visitor)
 
         events.sort(key=key)
 
@@ -237,6 +263,13 @@ class SessionMessages(OrderedDict):
         for old in ended[:max(len(ended) - keep, 0)]:
             del self[old]
             self.forget(old)
+
+
+def visitor_slots(group_limit: int | None) -> int | None:
+    """The most slots of a group of `group_limit` slots that one visitor's requests may hold (None: no limit)."""
+    if group_limit is None:
+        return None
+    return max(group_limit - KEEP_FREE_FOR_OTHERS, 1)
 
 
 def _has_room(event_queue: EventQueue) -> bool:
