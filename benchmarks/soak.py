@@ -43,7 +43,7 @@ TOO_LONG_PROMPT = "x" * 100_000  # refused by the engine, after Gradio has taken
 DECLARED_BYTES = 50 << 20  # an oversized body's Content-Length; only its first chunk is sent
 SENT_BYTES = 64 * 1024
 SOCKET_READ_BYTES = 4096
-HTTP_REFUSALS = (404, 413, 422, 503)  # 503: the address has its share of requests pending
+HTTP_REFUSALS = (404, 413, 422, 429, 503)  # 429: the address has had its share of uploads; 503: of requests pending
 
 
 def rest_call(client: httpx.Client, name: str, data: list, *, session: str | None = None) -> str:

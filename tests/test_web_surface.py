@@ -20,7 +20,7 @@ from rnn_demo.config import LIMITS
 from rnn_demo.serving import Engine, memory
 from rnn_demo.ui import fairness, page, web_limits
 from rnn_demo.ui.tabs import train as train_tab
-from rnn_demo.ui.web_limits import MAX_BODY_BYTES, UPLOAD, UploadLimit, WebLimits
+from rnn_demo.ui.web_limits import MAX_BODY_BYTES, UPLOAD, UploadLedger, UploadLimit, WebLimits
 
 MIB = 1 << 20
 KIB = 1024
@@ -333,3 +333,55 @@ def test_a_file_uploaded_and_never_used_is_left_to_the_periodic_cache_cleanup(de
                           timeout=HTTP_TIMEOUT_S)
     assert response.status_code == 200 and len(response.json()) == 1
     assert demo.delete_cache == page.CACHE_CLEANUP  # Gradio deletes cache files older than 15 minutes
+
+
+# --- each address's share of the upload route, and everyone's -------------------------------------------
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_address_over_its_upload_bytes_is_refused_until_its_oldest_upload_leaves_the_window():
+    clock = FakeClock()
+    ledger = UploadLedger(UploadLimit(max_bytes=100, max_parts=1, bytes_per_address=250, bytes_in_all=1_000,
+                                      window_s=600), clock=clock)
+    assert ledger.admit("10.0.0.1", 100) is None and ledger.admit("10.0.0.1", 100) is None
+    why = ledger.admit("10.0.0.1", 100)
+    assert why.startswith("Too many uploads from your address: 0 MB in the last 10 minutes")
+    assert why.endswith("Try again in 10 minutes.")
+    assert ledger.admit("10.0.0.2", 100) is None  # another address has its own share
+    clock.now += 601  # the first two leave the window
+    assert ledger.admit("10.0.0.1", 100) is None
+
+
+def test_every_address_together_is_held_to_the_routes_budget():
+    ledger = UploadLedger(UploadLimit(max_bytes=100, max_parts=1, bytes_per_address=100, bytes_in_all=300,
+                                      window_s=600), clock=FakeClock())
+    for address in ("a", "b", "c"):
+        assert ledger.admit(address, 100) is None
+    assert ledger.admit("d", 100).startswith("The app has taken all the uploads it keeps room for")
+
+
+def test_the_upload_route_refuses_an_address_past_its_share_with_429():
+    async def upload(request):
+        return JSONResponse(["stored"])
+
+    app = Starlette(routes=[Route(UPLOAD, upload, methods=["POST"])],
+                    middleware=[Middleware(WebLimits, uploads={UPLOAD: UploadLimit(
+                        max_bytes=KIB, max_parts=3, bytes_per_address=2 * KIB)})])
+    client = TestClient(app)
+    sizes = [client.post(UPLOAD, files={"files": ("a.txt", b"x" * 300)}).status_code for _ in range(8)]
+    assert sizes[0] == 200 and 429 in sizes
+    refused = client.post(UPLOAD, files={"files": ("a.txt", b"x" * 300)})
+    assert refused.status_code == 429 and refused.json()["detail"].startswith("Too many uploads from your address")
+
+
+def test_the_train_tabs_upload_share_outlasts_any_upload_left_on_disk():
+    every_s, older_than_s = page.CACHE_CLEANUP  # an unread upload is deleted at most every + older than seconds on
+    assert train_tab.UPLOAD_LIMIT.window_s >= every_s + older_than_s
+    assert train_tab.UPLOAD_LIMIT.bytes_per_address >= 4 * train_tab.UPLOAD_LIMIT.max_bytes  # a visitor may retry

@@ -97,8 +97,8 @@ class FairQueue(Queue):
     so the first event is the fair one: visitors with fewer requests running first, then the
     lower `ServiceLedger` tag, then arrival (the sort is stable, so a visitor's own requests keep
     their order). A visitor who already runs its share of a group's slots (`visitor_slots`) waits
-    there, a slot free or not, until one of its requests ends. Everything else, the queue's size, the concurrency limits and the "queue is
-    full" refusal included, is Gradio's. Two things it keeps are bounded: the messages of ended
+    there, a slot free or not, until one of its requests ends. Everything else, the queue's size,
+    the concurrency limits and the "queue is full" refusal included, is Gradio's. Two things it keeps are bounded: the messages of ended
     sessions (`SessionMessages`), and the per-event records of its monitoring dashboard, kept only
     while the dashboard is on. `tests/test_fairness.py` fails if an upgrade of Gradio breaks these
     assumptions.

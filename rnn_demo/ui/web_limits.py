@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import OrderedDict
+import math
+import time
+from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -59,16 +61,75 @@ TOO_MANY_PARTS = "Upload has too many parts: the limit is {limit:,} files and fi
 NO_SUCH_EVENT = "No event {name!r} in this app's API."
 NO_SUCH_FN_INDEX = "No event number {index!r} in this app (fn_index)."
 NO_SUCH_SESSION = "No such session or event: it has ended or never began."
+UPLOADS_FROM_ADDRESS = ("Too many uploads from your address: {used} MB in the last {minutes} minutes, the limit "
+                        "is {limit} MB. Try again in {wait} minutes.")
+UPLOADS_IN_ALL = ("The app has taken all the uploads it keeps room for ({limit} MB in {minutes} minutes). "
+                  "Try again in {wait} minutes.")
 PAGE_ONLY = ("Event number {index} is the page's own, not part of this app's API: "
              "call the events listed under \"Use via API\" at the foot of the page.")
 
 
 @dataclass(frozen=True)
 class UploadLimit:
-    """What one opened upload route accepts (the Train tab's text file, say)."""
+    """What one opened upload route accepts (the Train tab's text file, say).
+
+    Uploads are written to Gradio's temp folder and stay there until read (then deleted) or until the
+    cache clean-up removes them (`page.CACHE_CLEANUP`): bytes taken within that `window_s` bound what
+    uploads hold on disk, per address and in all. An upload is charged its declared size, or
+    `max_bytes` when it declares none, when it is let in.
+    """
 
     max_bytes: int  # the whole multipart body
     max_parts: int  # files and form fields together
+    bytes_per_address: int | None = None  # taken from one client address within window_s; None: no budget
+    bytes_in_all: int | None = None  # taken from every address within window_s; None: no budget
+    window_s: float = 900.0
+
+
+class UploadLedger:
+    """The bytes each address (and all) had let in on one upload route within its window."""
+
+    def __init__(self, limit: UploadLimit, clock=time.monotonic):
+        self.limit = limit
+        self.clock = clock
+        self._taken: deque[tuple[float, str, int]] = deque()  # (when, address, bytes), oldest first
+        self._by_address: dict[str, int] = {}
+        self._in_all = 0
+
+    def admit(self, address: str, size: int) -> str | None:
+        """Charges `address` for an upload of `size` bytes and returns None, or returns why it is refused."""
+        now = self.clock()
+        self._forget_before(now - self.limit.window_s)
+        minutes = f"{self.limit.window_s / 60:g}"
+        used = self._by_address.get(address, 0)
+        if self.limit.bytes_per_address is not None and used + size > self.limit.bytes_per_address:
+            return UPLOADS_FROM_ADDRESS.format(used=_megabytes(used), minutes=minutes,
+                                               limit=_megabytes(self.limit.bytes_per_address),
+                                               wait=self._wait(now, address))
+        if self.limit.bytes_in_all is not None and self._in_all + size > self.limit.bytes_in_all:
+            return UPLOADS_IN_ALL.format(limit=_megabytes(self.limit.bytes_in_all), minutes=minutes,
+                                         wait=self._wait(now, None))
+        self._taken.append((now, address, size))
+        self._by_address[address] = used + size
+        self._in_all += size
+        return None
+
+    def _forget_before(self, cutoff: float) -> None:
+        while self._taken and self._taken[0][0] < cutoff:
+            _, address, size = self._taken.popleft()
+            self._in_all -= size
+            left = self._by_address.pop(address) - size
+            if left > 0:
+                self._by_address[address] = left
+
+    def _wait(self, now: float, address: str | None) -> int:
+        """Whole minutes until the oldest charge of `address` (of anyone: None) leaves the window."""
+        oldest = next((when for when, who, _ in self._taken if address is None or who == address), now)
+        return max(math.ceil((oldest + self.limit.window_s - now) / 60), 1)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.0f}"
 
 
 NO_UPLOAD_ROUTES: Mapping[str, UploadLimit] = MappingProxyType({})
@@ -116,6 +177,7 @@ class WebLimits:
         self.uploads = uploads
         self.open_prefixes = tuple(open_prefixes)
         self.pages = PageSessions()
+        self.upload_ledgers = {path: UploadLedger(limit) for path, limit in uploads.items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -145,6 +207,11 @@ class WebLimits:
         size = _content_length(scope)
         if size is not None and size > limit:
             return refused(413, TOO_LARGE.format(size=f"{size:,}", limit=limit))
+        if path in self.upload_ledgers and scope["method"] == "POST":
+            client = scope.get("client")
+            why = self.upload_ledgers[path].admit(client[0] if client else "unknown", limit if size is None else size)
+            if why is not None:
+                return refused(429, why)
         return _unknown_event(scope) or _unknown_session(scope)
 
 
