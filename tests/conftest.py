@@ -88,11 +88,12 @@ def free_port() -> int:
 @contextmanager
 def _serve(engine, **build_options):
     """The app of `engine`, launched in-process with the shipped serving options; yields the demo."""
-    from rnn_demo.ui import build_demo, launch_options
+    from rnn_demo.ui import build_demo, launch_options, use_lean_sessions
 
     demo = build_demo(engine, **build_options)
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True,
                 **launch_options())
+    use_lean_sessions(demo)
     try:
         yield demo
     finally:
