@@ -242,7 +242,9 @@ class NumpySeq2Seq:
         kernel, self.recurrent, input_bias, recurrent_bias = rnn_weights(weights, "decoder", "gru",
                                                                          config.embedding_dim, decoder)
         input_bias, self.candidate_bias = fold_gru_biases(input_bias, recurrent_bias)
-        self.input_table = self.embedding @ kernel + input_bias  # (vocab, 3 * dec) per token id
+        # The decoder's input projection, computed at each step for the few tokens of the beams, as Keras
+        # does: a (vocab, 3 · dec) table of every token's would cost 12 MB per model for a 4-row product.
+        self.input_kernel, self.input_bias = kernel, input_bias
         self.query_kernel = take(weights, "attention_query/kernel", (decoder, attention))
         self.query_bias = take(weights, "attention_query/bias", (attention,))
         self.score_vector = take(weights, "attention_score/kernel", (attention, 1))[:, 0]  # (att,)
@@ -284,7 +286,8 @@ class NumpySeq2Seq:
         return outputs, h
 
     def step(self, tokens, state, memory: EncoderMemory):
-        h = gru_cell(self.input_table[np.asarray(tokens)], state, self.recurrent, self.candidate_bias)
+        inputs = self.embedding[np.asarray(tokens)] @ self.input_kernel + self.input_bias  # (batch, 3 · dec)
+        h = gru_cell(inputs, state, self.recurrent, self.candidate_bias)
         query = h @ self.query_kernel + self.query_bias  # (batch, att)
         scores = np.tanh(query[:, None, :] + memory.keys[None]) @ self.score_vector  # (batch, src)
         scores = np.where(memory.mask[None, :], scores, -1e9)
