@@ -102,7 +102,8 @@ class QuoteIndex:
         # Every adjacent pair of words as one number, sorted: a pair's positions are one slice.
         keys = (ids[:-1] + 1) * width + (ids[1:] + 1)
         self._order = np.argsort(keys, kind="stable").astype(np.int32)
-        self._keys = keys[self._order]
+        # Half the bytes where every pair's number fits in 32 bits (vocabularies under 46,340 words).
+        self._keys = keys[self._order].astype(np.int32 if width * width < 2 ** 31 else np.int64)
         self._width = width
 
     def _pair_positions(self, first: int, second: int) -> np.ndarray:

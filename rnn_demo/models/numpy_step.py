@@ -126,8 +126,13 @@ class NumpyLanguageModel:
         embedding = take(weights, "embedding/embeddings", (vocab, config.embedding_dim))
         self.layers = [self._layer_weights(weights, index, embedding, dense) for index in range(config.num_layers)]
         for layer, following in zip(self.layers, [*self.layers[1:], None]):
-            layer.output_kernel = (layer.dense_kernel if following is None else
-                                   np.ascontiguousarray(np.concatenate([following.input_kernel, layer.dense_kernel], 1)))
+            if following is None:
+                layer.output_kernel = layer.dense_kernel
+            else:  # the next layer's input kernel is then read from here: one copy of it, not two
+                gates = following.input_kernel.shape[1]
+                layer.output_kernel = np.ascontiguousarray(np.concatenate([following.input_kernel,
+                                                                           layer.dense_kernel], 1))
+                following.input_kernel = layer.output_kernel[:, :gates]
         self.projection_kernel = (np.ascontiguousarray(take(weights, "projection/kernel", (rank, vocab)))
                                   if rank else None)  # (rank, vocab)
         self.projection_bias = take(weights, "projection/bias", (vocab,))
