@@ -85,14 +85,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Gradio's launch asks the new server for its page once (a 3 s timeout, no retry after a timeout): late in a
+# full run, in a process that holds TensorFlow and dozens of models, that answer has been slower (seen once,
+# tests/test_replicas.py). A second launch on a fresh port; a server that cannot answer fails both.
+LAUNCH_ATTEMPTS = 2
+
+
 @contextmanager
 def _serve(engine, **build_options):
     """The app of `engine`, launched in-process with the shipped serving options; yields the demo."""
     from rnn_demo.ui import build_demo, launch_options, use_lean_sessions
 
     demo = build_demo(engine, **build_options)
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True,
-                **launch_options())
+    for attempt in range(LAUNCH_ATTEMPTS):
+        try:
+            demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True,
+                        **launch_options())
+            break
+        except ValueError as error:  # Gradio's "localhost is not accessible": its one HEAD / took over 3 s
+            demo.close()
+            if "localhost is not accessible" not in str(error) or attempt + 1 == LAUNCH_ATTEMPTS:
+                raise
     use_lean_sessions(demo)
     try:
         yield demo
