@@ -13,7 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from rnn_demo.serving import Engine, memory  # noqa: E402
-from rnn_demo.ui import build_demo, keep_mcp_tools, launch_options, use_lean_sessions  # noqa: E402
+from rnn_demo.ui import after_launch, build_demo, launch_options  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -33,6 +33,5 @@ if __name__ == "__main__":
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
                 server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), prevent_thread_lock=True,
                 **launch_options(mcp=mcp))
-    use_lean_sessions(demo)
-    keep_mcp_tools(demo)
+    after_launch(demo)
     demo.block_thread()

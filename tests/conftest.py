@@ -35,6 +35,7 @@ RUN_IN_TURN = ("import sys\nfrom rnn_demo.__main__ import main\n"
 # A developer rerunning a few tests may keep the quick checkpoints between sessions: with this variable
 # set to a folder, they are trained into it once and read from it afterwards (CI leaves it unset).
 KEEP_QUICK_ASSETS = "RNN_DEMO_KEEP_QUICK_ASSETS"
+QUICK_ASSETS_COMPLETE = "complete"  # written beside the folders once every quick run has succeeded
 
 
 @pytest.fixture(scope="session")
@@ -42,21 +43,21 @@ def quick_assets(tmp_path_factory) -> Path:
     """An assets folder with the shipped tokenizer and quick GRU, LSTM, chatbot and blank checkpoints (and,
     in a folder beside it, the quick Learn models of `learn_assets`)."""
     kept = os.environ.get(KEEP_QUICK_ASSETS)
-    if kept and (Path(kept) / "assets" / "blank").is_dir():
+    if kept and (Path(kept) / QUICK_ASSETS_COMPLETE).is_file():
         return Path(kept) / "assets"
-    assets = _train_quick_assets(Path(kept) if kept else tmp_path_factory.mktemp("quick"))
+    root = Path(kept) if kept else tmp_path_factory.mktemp("quick")
+    assets = _train_quick_assets(root)
+    (root / QUICK_ASSETS_COMPLETE).touch()
     return assets
 
 
 def _train_quick_assets(root: Path) -> Path:
     from rnn_demo.__main__ import main
 
-    assets = root / "assets"
-    shutil.rmtree(root / "assets", ignore_errors=True)
-    shutil.rmtree(root / "quick-learn", ignore_errors=True)
-    assets.mkdir(parents=True)
-    learn = assets.parent / "quick-learn"
-    learn.mkdir()
+    assets, learn = root / "assets", root / "quick-learn"
+    for folder in (assets, learn):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
     for folder in (assets, learn):
         shutil.copy(SHIPPED_TOKENIZER, folder / "tokenizer.model")
     commands = [" ".join([*args, "--out", str(assets)]) for args in BESIDE] + [" ".join([*LEARN, "--out", str(learn)])]
@@ -94,7 +95,7 @@ LAUNCH_ATTEMPTS = 2
 @contextmanager
 def _serve(engine, **build_options):
     """The app of `engine`, launched in-process with the shipped serving options; yields the demo."""
-    from rnn_demo.ui import build_demo, launch_options, use_lean_sessions
+    from rnn_demo.ui import after_launch, build_demo, launch_options
 
     demo = build_demo(engine, **build_options)
     for attempt in range(LAUNCH_ATTEMPTS):
@@ -106,7 +107,7 @@ def _serve(engine, **build_options):
             demo.close()
             if "localhost is not accessible" not in str(error) or attempt + 1 == LAUNCH_ATTEMPTS:
                 raise
-    use_lean_sessions(demo)
+    after_launch(demo)
     try:
         yield demo
     finally:

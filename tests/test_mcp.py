@@ -5,7 +5,7 @@ import httpx
 import pytest
 
 from rnn_demo.serving import Engine
-from rnn_demo.ui import build_demo, keep_mcp_tools, launch_options, page, use_lean_sessions
+from rnn_demo.ui import after_launch, build_demo, launch_options, page
 
 from tests.conftest import free_port
 
@@ -21,9 +21,8 @@ def mcp_url(quick_assets):
     demo = build_demo(Engine(quick_assets))
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True,
                 **launch_options(mcp=True))
-    use_lean_sessions(demo)
     try:
-        assert sorted(keep_mcp_tools(demo)) == sorted(page.MCP_TOOLS)
+        assert sorted(after_launch(demo)) == sorted(page.MCP_TOOLS)
         yield demo.local_url.rstrip("/") + "/gradio_api/mcp/"
     finally:
         demo.close()

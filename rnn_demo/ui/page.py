@@ -9,6 +9,7 @@ from starlette.middleware import Middleware
 from ..serving import Engine
 from . import language, notices, tabs
 from .fairness import FairQueue
+from .sessions import use_lean_sessions
 from .text import I18N, t
 from .tabs import train as train_tab
 from .web_limits import MCP, UPLOAD, WebLimits
@@ -131,12 +132,23 @@ def launch_options(*, mcp: bool = False) -> dict:
     `web_limits.WebLimits` (one upload route, the Train tab's, open), few sessions kept, no monitoring.
 
     Args:
-        mcp: also serve `MCP_TOOLS` over MCP at /gradio_api/mcp/ (call `keep_mcp_tools` once launched).
+        mcp: also serve `MCP_TOOLS` over MCP at /gradio_api/mcp/ (call `after_launch` once launched).
     """
     limits = Middleware(WebLimits, uploads={UPLOAD: train_tab.UPLOAD_LIMIT}, open_prefixes=(MCP,) if mcp else ())
     return dict(max_file_size=MAX_UPLOAD_BYTES, enable_monitoring=False, show_error=False,
                 footer_links=["api"], theme=gr.themes.Soft(), css=CSS, state_session_capacity=SESSION_CAPACITY,
                 app_kwargs={"middleware": [limits, Middleware(language.PageLanguage)]}, i18n=I18N, mcp_server=mcp)
+
+
+def after_launch(demo: gr.Blocks) -> list[str]:
+    """What the launched app needs before its first visitor: lean sessions (`sessions.py`), and its MCP tools
+    cut to `MCP_TOOLS`. Call it right after `demo.launch(**launch_options(...))`.
+
+    Returns:
+        The MCP tools' names, or [] when the app serves no MCP.
+    """
+    use_lean_sessions(demo)
+    return keep_mcp_tools(demo)
 
 
 def keep_mcp_tools(demo: gr.Blocks) -> list[str]:

@@ -13,10 +13,12 @@ from types import MappingProxyType
 
 from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import Headers, QueryParams
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import LIMITS, Limits
+from .fairness import address_of
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +210,8 @@ class WebLimits:
         if size is not None and size > limit:
             return refused(413, TOO_LARGE.format(size=f"{size:,}", limit=limit))
         if path in self.upload_ledgers and scope["method"] == "POST":
-            client = scope.get("client")
-            why = self.upload_ledgers[path].admit(client[0] if client else "unknown", limit if size is None else size)
+            _, address = address_of(Request(scope))  # the visitor rule of the queue's fairness: the peer, no header
+            why = self.upload_ledgers[path].admit(address, limit if size is None else size)
             if why is not None:
                 return refused(429, why)
         return _unknown_event(scope) or _unknown_session(scope)

@@ -41,9 +41,9 @@ RUNS_FOLDER = Path(os.environ.get("RNN_DEMO_RUNS", Path(tempfile.gettempdir()) /
 # Within 20 minutes (the longest an upload nobody reads stays on disk: the page's cache clean-up runs every
 # 5 minutes and deletes files older than 15), one address may upload 10 of the largest archives and all
 # addresses 40: at most about 1 GB of uploads on disk.
-UPLOAD_LIMIT = UploadLimit(max_bytes=archive.MAX_ARCHIVE_BYTES + 64 * 1024, max_parts=4,
-                           bytes_per_address=10 * (archive.MAX_ARCHIVE_BYTES + 64 * 1024),
-                           bytes_in_all=40 * (archive.MAX_ARCHIVE_BYTES + 64 * 1024), window_s=1200.0)
+UPLOAD_BYTES = archive.MAX_ARCHIVE_BYTES + 64 * 1024  # the largest archive and its multipart wrapping
+UPLOAD_LIMIT = UploadLimit(max_bytes=UPLOAD_BYTES, max_parts=4, bytes_per_address=10 * UPLOAD_BYTES,
+                           bytes_in_all=40 * UPLOAD_BYTES, window_s=1200.0)
 SAMPLE_PLAY = "hamlet"
 VISITOR_KEY = "rnn-demo-train-visitor"
 TRAINING_CONCURRENCY = 16  # pollers of the store (cheap), apart from the generation tabs' two workers
