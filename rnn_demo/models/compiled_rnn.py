@@ -158,37 +158,24 @@ if numba is not None:
         return 0.5 * _tanh(0.5 * x) + 0.5
 
     @njit(fastmath=True, cache=True)
-    def _four_rows(vectors, rows, i, m0, m1, m2, m3, out, offset):
-        """out[b, offset:] += vectors[b, i:i + 4] @ (m0, m1, m2, m3) for each b in `rows`."""
-        cols = len(m0)
-        for k in range(len(rows)):
-            b = rows[k]
-            a, c, d, e = vectors[b, i], vectors[b, i + 1], vectors[b, i + 2], vectors[b, i + 3]
-            target = out[b, offset:offset + cols]
-            for j in range(cols):
-                target[j] += (a * _widen(m0[j]) + c * _widen(m1[j]) + d * _widen(m2[j])
-                              + e * _widen(m3[j]))
-
-    @njit(fastmath=True, cache=True)
     def _accumulate_rows(vectors, rows, matrix, out, offset):
         """out[b, offset:offset + cols] += vectors[b] @ matrix for each b in `rows`: a matrix × matrix
         product that reads each weight from memory once for every row (four matrix rows at a time,
-        which stay in the core's cache while each batch row uses them; float16 rows are widened once
-        for a batch of several, not once per batch row). Each row's sums are the same code, in the
-        same order, whatever the other rows: a row's numbers never depend on its batch."""
+        which stay in the core's cache while each batch row uses them). Each row's sums are the same
+        code, in the same order, whatever the other rows: a row's numbers never depend on its batch.
+        (Widening float16 rows once for the whole batch, into a float32 copy, measured slower; at a
+        batch of 16 this runs at 24-26 GMAC/s a core, as fast as OpenBLAS's float32 sgemm here.)"""
         inner, cols = matrix.shape
-        widened = np.empty((4, cols), np.float32)
-        widen_once = matrix.itemsize == 2 and len(rows) > 1  # float16 bits
         i = 0
         while i + 4 <= inner:
-            if widen_once:
-                for r in range(4):
-                    source, wide = matrix[i + r], widened[r]
-                    for j in range(cols):
-                        wide[j] = _widen(source[j])
-                _four_rows(vectors, rows, i, widened[0], widened[1], widened[2], widened[3], out, offset)
-            else:
-                _four_rows(vectors, rows, i, matrix[i], matrix[i + 1], matrix[i + 2], matrix[i + 3], out, offset)
+            m0, m1, m2, m3 = matrix[i], matrix[i + 1], matrix[i + 2], matrix[i + 3]
+            for k in range(len(rows)):
+                b = rows[k]
+                a, c, d, e = vectors[b, i], vectors[b, i + 1], vectors[b, i + 2], vectors[b, i + 3]
+                target = out[b, offset:offset + cols]
+                for j in range(cols):
+                    target[j] += (a * _widen(m0[j]) + c * _widen(m1[j]) + d * _widen(m2[j])
+                                  + e * _widen(m3[j]))
             i += 4
         while i < inner:
             m0 = matrix[i]
