@@ -1,8 +1,8 @@
 """RNN Playground: the hosted-Space entry point. `python app.py` serves on port 7860; `--mcp` (or
 GRADIO_MCP_SERVER=true) also serves /generate, /chat and /fill as MCP tools at /gradio_api/mcp/."""
-import argparse
 import logging
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -11,6 +11,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Batch-1 decoding is a chain of small, memory-bound matrix-vector products: extra BLAS threads
 # only fight the other requests for the two cores (measured 2.2x slower with 2 threads under load).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from rnn_demo import entry  # noqa: E402
+
+if __name__ == "__main__" and not entry.serves_mcp(sys.argv[1:], os.environ):
+    entry.refuse(entry.MCP_PACKAGE)  # before Gradio is imported: see rnn_demo.entry
 
 from rnn_demo.serving import Engine, memory  # noqa: E402
 from rnn_demo.ui import after_launch, build_demo, launch_options  # noqa: E402
@@ -21,9 +26,7 @@ engine = Engine(ASSETS)
 demo = build_demo(engine)
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="Serve the RNN Playground.")
-    parser.add_argument("--mcp", action="store_true", help="also serve the three models as MCP tools")
-    mcp = parser.parse_args().mcp or os.environ.get("GRADIO_MCP_SERVER", "").lower() == "true"
+    mcp = entry.command_line().parse_args().mcp or entry.serves_mcp([], os.environ)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if os.environ.get("RNN_DEMO_TRIM_MEMORY", "1") != "0":  # 0: glibc's defaults (to compare, benchmarks/soak.py)
         memory.limit_arenas()

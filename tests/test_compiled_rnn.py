@@ -207,20 +207,14 @@ def test_simultaneous_streams_give_the_texts_they_give_alone(quick_assets):
     assert engine._working == 0
 
 
-def test_the_numpy_step_reads_the_samplers_table_and_gives_the_same_numbers(pair):
-    """The engine shares the first layer's table between the NumPy step and the sampler (one copy, not two)."""
-    model, _, _, _ = pair
-    own = NumpyLanguageModel(model)
-    shared = NumpyLanguageModel(model)
-    sampler = compiled_rnn.CompiledSampler(shared)
-    table = shared.layers[0].input_kernel
-    shared.share_first_table(sampler.table)
-    assert shared.layers[0].input_kernel.halves is sampler.table  # no copy of its own left
-    for token in range(table.shape[0]):
-        np.testing.assert_array_equal(shared.layers[0].input_kernel[token], table[token])
-    prompt = [1, 7, 42, 299]
-    logits, state = own.step(prompt, own.initial_state())
-    shared_logits, shared_state = shared.step(prompt, shared.initial_state())
-    np.testing.assert_array_equal(shared_logits, logits)  # bit for bit
-    with pytest.raises(ValueError, match="not this model's"):
-        own.share_first_table(sampler.table + 1.0)
+def test_the_sampler_shares_the_embedding_and_keeps_no_table_of_every_token(pair):
+    """The first layer's input is the token's embedding times its kernel, in the NumPy step and the sampler
+    alike: the embedding is held once, and no (vocab, gates × units) table is built (18-25 MB a model)."""
+    model, numpy_model, sampler, _ = pair
+    assert sampler.embedding is numpy_model.embedding
+    config = numpy_model.config
+    columns = compiled_rnn.GATES[config.cell] * config.units
+    tables = {(config.vocab_size, columns), (compiled_rnn.HALVES, config.vocab_size, columns // compiled_rnn.HALVES)}
+    shapes = [value.shape for holder in (vars(sampler), *map(vars, numpy_model.layers), vars(numpy_model))
+              for value in holder.values() if isinstance(value, np.ndarray)]
+    assert len(shapes) > 10 and not tables & set(shapes)

@@ -1,10 +1,12 @@
-"""`python app.py` serves every tab without importing TensorFlow (or Keras).
+"""`python app.py` serves every tab without importing TensorFlow (or Keras), nor, without `--mcp`,
+the MCP SDK (`rnn_demo.entry`).
 
 How the test knows: a `sitecustomize` module, put first on the app's PYTHONPATH, adds an import
-hook that writes the name of every `tensorflow`/`keras` import attempt to a file the moment it
+hook that writes the name of every `tensorflow`/`keras`/`mcp` import attempt to a file the moment it
 happens (it blocks nothing). Unlike a check at exit, this sees imports in any thread, and it
 survives the app being stopped by a signal; a marker line proves the hook was armed.
 """
+import importlib
 import os
 import subprocess
 import sys
@@ -14,16 +16,19 @@ import urllib.request
 import pytest
 
 from benchmarks.app_process import CHAT, FILL, GENERATE
+from rnn_demo import entry
 from tests.conftest import ROOT, free_port
 
 HOOK = '''
 import os, sys
 
 class _Watch:
-    """Records tensorflow/keras import attempts in $RNN_DEMO_IMPORT_LOG; imports nothing itself."""
+    """Records tensorflow/keras/mcp import attempts in $RNN_DEMO_IMPORT_LOG; imports nothing itself.
+    The app's own refusal of `mcp` (a finder put before this one) answers first: an attempt seen
+    here is one that would have loaded."""
 
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("tensorflow", "keras"):
+        if name.split(".")[0] in ("tensorflow", "keras", "mcp"):
             with open(os.environ["RNN_DEMO_IMPORT_LOG"], "a") as log:
                 log.write(name + "\\n")
         return None
@@ -68,7 +73,7 @@ def watched_app(tmp_path):
         process.wait(timeout=20)
 
 
-def test_every_tab_is_served_without_tensorflow(watched_app):
+def test_every_tab_is_served_without_tensorflow_or_the_mcp_sdk(watched_app):
     from gradio_client import Client
 
     url, imports = watched_app
@@ -85,3 +90,27 @@ def test_every_tab_is_served_without_tensorflow(watched_app):
     assert attempts and attempts[0] == ARMED, "the import hook did not run in the app's process"
     imported = sorted({name for name in attempts if name != ARMED})
     assert imported == [], f"the serving process tree imported {imported}"
+
+
+@pytest.mark.parametrize("argv, environ, expected", [
+    ([], {}, False),
+    (["--mcp"], {}, True),
+    (["--mc"], {}, True),  # argparse's abbreviation, as the full parse takes it
+    ([], {"GRADIO_MCP_SERVER": "True"}, True),
+    ([], {"GRADIO_MCP_SERVER": "false"}, False),
+])
+def test_the_mcp_sdk_is_refused_only_where_no_mcp_server_is_asked_for(argv, environ, expected):
+    assert entry.serves_mcp(argv, environ) is expected
+
+
+def test_a_refused_package_reads_as_not_installed_and_others_still_import(monkeypatch):
+    assert "xmlrpc" not in sys.modules
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    entry.refuse("xmlrpc")
+    with pytest.raises(ModuleNotFoundError, match="not imported by this process"):
+        importlib.import_module("xmlrpc.client")
+    assert importlib.import_module("html.parser") is not None  # others are found as before
+    monkeypatch.undo()
+    assert importlib.import_module("xmlrpc.client") is not None
+    monkeypatch.delitem(sys.modules, "xmlrpc.client")
+    monkeypatch.delitem(sys.modules, "xmlrpc")

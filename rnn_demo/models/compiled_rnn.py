@@ -193,9 +193,9 @@ if numba is not None:
         return np.nonzero(counts > step)[0]
 
     @njit(parallel=True, fastmath=True, cache=True, nogil=True)
-    def _sample_block(logits, hidden, cells, table, recurrent, kernels, input_biases, candidate_biases, dense,
-                      projection, projection_bias, vocab, inverse_temperatures, greedy, uniforms, counts, tokens_out,
-                      logits_out):
+    def _sample_block(logits, hidden, cells, embedding, first_kernel, first_bias, recurrent, kernels, input_biases,
+                      candidate_biases, dense, projection, projection_bias, vocab, inverse_temperatures, greedy,
+                      uniforms, counts, tokens_out, logits_out):
         """Draws counts[b] tokens for each row b of a batch: each from the row's previous logits, then feeds it.
 
         Rows are independent streams: each has its own temperature (or greedy), uniform numbers and
@@ -204,7 +204,8 @@ if numba is not None:
         (layers, batch, units) are updated in place (cells: the LSTM's, (0, batch, units) for a
         GRU); tokens_out[b, s] is row b's token s and logits_out[b, s] the logits after it.
         Weights as for one stream, with h = units / 2, g = 3 gates (GRU) or 4 (LSTM) and V = the
-        padded vocabulary / 2: table (2, vocab, g·h); recurrent (layers, 2, units, g·h); kernels
+        padded vocabulary / 2: embedding (vocab, e); first_kernel (2, e, g·h) and first_bias (2, g·h), the
+        first layer's input side; recurrent (layers, 2, units, g·h); kernels
         (layers − 1, 2, units, g·h) and input_biases (layers − 1, 2, g·h) for layers after the
         first; candidate_biases (layers, 2, h), the GRU's; dense (layers, units, rank), or rank 0
         without a bottleneck; projection (2, rank or layers × units, V); projection_bias (2, V).
@@ -220,6 +221,7 @@ if numba is not None:
         fresh = np.empty_like(hidden)
         fresh_cells = np.empty_like(cells)
         inputs = np.zeros((HALVES, batch, columns), np.float32)
+        embedded = np.zeros((batch, embedding.shape[1]), np.float32)
         mixed = np.zeros((HALVES, batch, columns), np.float32)
         features = np.zeros((HALVES, batch, features_width), np.float32)
         for s in range(counts.max()):
@@ -227,15 +229,16 @@ if numba is not None:
             for k in prange(len(rows)):  # 1. each row draws its token from its logits
                 b = rows[k]
                 tokens_out[b, s] = _choose(logits[b], vocab, inverse_temperatures[b], greedy[b], uniforms[b, s])
+            for b in rows:
+                embedded[b] = embedding[tokens_out[b, s]]
             for layer in range(layers):  # 2. the tokens through each layer, each half of its units on a thread
                 for part in prange(HALVES):
                     for b in rows:
-                        if layer == 0:
-                            inputs[part, b] = table[part, tokens_out[b, s]]
-                        else:
-                            inputs[part, b] = input_biases[layer - 1, part]
+                        inputs[part, b] = first_bias[part] if layer == 0 else input_biases[layer - 1, part]
                         mixed[part, b] = 0.0
-                    if layer > 0:
+                    if layer == 0:
+                        _accumulate_rows(embedded, rows, first_kernel[part], inputs[part], 0)
+                    else:
                         _accumulate_rows(fresh[layer - 1], rows, kernels[layer - 1, part], inputs[part], 0)
                     _accumulate_rows(hidden[layer], rows, recurrent[layer, part], mixed[part], 0)
                     x, m = inputs[part], mixed[part]
@@ -304,7 +307,7 @@ def precompile() -> None:
     """Compiles `_sample_block` for float16-stored weights on tiny stand-ins: what Numba compiles
     (and caches) depends on the arguments' types, not their sizes; these are the types
     `CompiledSampler.sample` passes for a model trained with `--round-matrices float16`."""
-    layers, units, vocab, rank = 2, HALVES, 2, 1
+    layers, units, vocab, rank, width_of_embedding = 2, HALVES, 2, 1, 1
     columns, half, width = 3 * units // HALVES, units // HALVES, vocab // HALVES
 
     def floats(*shape):
@@ -313,7 +316,8 @@ def precompile() -> None:
     def halves(*shape):
         return np.zeros(shape, np.uint16)
 
-    _sample_block(floats(1, vocab), floats(layers, 1, units), floats(0, 1, units), floats(HALVES, vocab, columns),
+    _sample_block(floats(1, vocab), floats(layers, 1, units), floats(0, 1, units), floats(vocab, width_of_embedding),
+                  halves(HALVES, width_of_embedding, columns), floats(HALVES, columns),
                   halves(layers, HALVES, units, columns), halves(layers - 1, HALVES, units, columns),
                   floats(layers - 1, HALVES, columns), floats(layers, HALVES, half), halves(layers, units, rank),
                   halves(HALVES, rank, width), floats(HALVES, width), vocab, floats(1), np.zeros(1, np.bool_),
@@ -347,7 +351,9 @@ class CompiledSampler:
         units, layers = config.units, config.num_layers
         self.lstm = config.cell == "lstm"
         self.vocab = config.vocab_size
-        self.table = _halves_of_gates(numpy_model.layers[0].input_kernel, units)
+        self.embedding = numpy_model.embedding  # the NumPy step's own array: one copy
+        self.first_kernel = _halves_of_gates(numpy_model.layers[0].input_kernel, units)
+        self.first_bias = _halves_of_gates(numpy_model.layers[0].input_bias, units)
         self.recurrent = np.stack([_halves_of_gates(layer.recurrent_kernel, units)
                                    for layer in numpy_model.layers])  # (layers, 2, units, 3h)
         later = numpy_model.layers[1:]
@@ -359,7 +365,7 @@ class CompiledSampler:
             self.kernels = np.zeros((0, HALVES, units, gates // HALVES), np.float32)
             self.input_biases = np.zeros((0, HALVES, gates // HALVES), np.float32)
         half = units // HALVES
-        if self.lstm:  # its one bias is on the input side, in the table and input_biases
+        if self.lstm:  # its one bias is on the input side: first_bias and input_biases
             self.candidate_biases = np.zeros((layers, HALVES, half), np.float32)
         else:
             self.candidate_biases = np.ascontiguousarray(np.stack([
@@ -376,7 +382,7 @@ class CompiledSampler:
         padded = np.zeros((projection.shape[0], width * HALVES), np.float32)
         padded[:, :self.vocab] = projection
         self.projection = np.ascontiguousarray(np.stack(np.split(padded, HALVES, axis=1)))
-        matrices = ("recurrent", "kernels", "dense", "projection")
+        matrices = ("first_kernel", "recurrent", "kernels", "dense", "projection")
         # Weights rounded to float16 values in training (`--round-matrices float16`) are read as
         # float16: half the bytes, the same numbers. Others stay float32.
         self.half_precision = all(_is_half_exact(getattr(self, name)) for name in matrices)
@@ -433,9 +439,9 @@ class CompiledSampler:
         tokens = np.zeros((len(counts), steps), np.int64)
         logits_out = np.empty((len(counts), steps, self.padded_vocab), np.float32)
         numba.set_num_threads(max(1, min(threads, HALVES, numba.config.NUMBA_NUM_THREADS)))
-        _sample_block(logits, hidden, cells, self.table, self.recurrent, self.kernels, self.input_biases,
-                      self.candidate_biases, self.dense, self.projection, self.projection_bias, self.vocab,
-                      inverse, greedy, np.ascontiguousarray(uniforms, dtype=np.float64), counts, tokens, logits_out)
+        _sample_block(logits, hidden, cells, self.embedding, self.first_kernel, self.first_bias, self.recurrent,
+                      self.kernels, self.input_biases, self.candidate_biases, self.dense, self.projection,
+                      self.projection_bias, self.vocab, inverse, greedy, np.ascontiguousarray(uniforms, dtype=np.float64), counts, tokens, logits_out)
         return tokens, logits_out[:, :, :self.vocab]
 
     def packed(self, states: list) -> tuple[np.ndarray, np.ndarray]:

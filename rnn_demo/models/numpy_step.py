@@ -76,9 +76,9 @@ class LayerWeights:
     """One recurrent layer's weights as the step reads them (gates in Keras order: GRU z, r, candidate;
     LSTM i, f, candidate, o)."""
 
-    input_kernel: np.ndarray  # (inputs, gates × units); the first layer's is a (vocab, gates × units) table
+    input_kernel: np.ndarray  # (inputs, gates × units): the embedding's width for the first layer
     recurrent_kernel: np.ndarray  # (units, gates × units)
-    input_bias: np.ndarray | None  # (gates × units,); None in the first layer, whose table holds it
+    input_bias: np.ndarray  # (gates × units,)
     # GRU: the candidate's recurrent bias (units,), the other gates' folded into `input_bias`; LSTM: zeros.
     recurrent_bias: np.ndarray
     dense_kernel: np.ndarray  # (units, width): this layer's rows of the first dense layer
@@ -87,31 +87,17 @@ class LayerWeights:
     output_kernel: np.ndarray = None
 
 
-class RowsOfHalves:
-    """A first layer's (vocab, gates × units) table, read from the compiled sampler's copy of it, which holds
-    each half of the units of every gate apart: (2, vocab, gates × units / 2). The NumPy step and the
-    sampler then share one copy (24.6 MB for the shipped LSTM): a row is put back in Keras order when read,
-    the same numbers in the order the NumPy step expects."""
-
-    def __init__(self, halves: np.ndarray, units: int):
-        self.halves = halves
-        self.half = units // halves.shape[0]
-        self.shape = (halves.shape[1], halves.shape[0] * halves.shape[2])
-
-    def __getitem__(self, token: int) -> np.ndarray:
-        row = self.halves[:, token]  # (2, gates · half)
-        parts, width = row.shape
-        return row.reshape(parts, width // self.half, self.half).transpose(1, 0, 2).reshape(-1)
-
-
 class NumpyLanguageModel:
     """Batch-1 `step(tokens, state) -> (logits, state)` over a trained `LanguageModel`'s weights.
 
     Per token this is a handful of matrix-vector products and about a dozen small NumPy calls
     per layer; the weights are rearranged once so that no call is spent on what can be folded:
-    the first layer's input is a row of a (vocab, gates × units) table, the GRU's recurrent
-    biases of its update and reset gates are added to the input side, and each layer's output
-    is multiplied by the next layer's input kernel and its slice of the output layer at once.
+    the GRU's recurrent biases of its update and reset gates are added to the input side, and
+    each layer's output is multiplied by the next layer's input kernel and its slice of the
+    output layer at once. The first layer's input is the token's embedding times its kernel, as
+    Keras computes it: a table of that product for every token (vocab × gates × units: 18.4 MB
+    for the shipped GRU, 24.6 MB for the LSTM) saved one product of 256 × gates·units per token,
+    which is not worth a sixth of the served process's memory.
     """
 
     def __init__(self, model, weights: Mapping[str, np.ndarray] | None = None):
@@ -123,8 +109,9 @@ class NumpyLanguageModel:
         vocab, rank, stacked = config.vocab_size, config.projection_rank, config.num_layers * config.units
         self.width = rank or vocab
         dense = take(weights, "bottleneck/kernel" if rank else "projection/kernel", (stacked, self.width))
-        embedding = take(weights, "embedding/embeddings", (vocab, config.embedding_dim))
-        self.layers = [self._layer_weights(weights, index, embedding, dense) for index in range(config.num_layers)]
+        self.embedding = np.ascontiguousarray(take(weights, "embedding/embeddings", (vocab, config.embedding_dim)),
+                                              dtype=np.float32)
+        self.layers = [self._layer_weights(weights, index, dense) for index in range(config.num_layers)]
         for layer, following in zip(self.layers, [*self.layers[1:], None]):
             if following is None:
                 layer.output_kernel = layer.dense_kernel
@@ -138,27 +125,15 @@ class NumpyLanguageModel:
         self.projection_bias = take(weights, "projection/bias", (vocab,))
         self._cell = {"gru": self._gru, "lstm": self._lstm, "simple_rnn": self._simple_rnn}[self.config.cell]
 
-    def _layer_weights(self, weights: Mapping[str, np.ndarray], index: int, embedding: np.ndarray,
-                       dense: np.ndarray) -> LayerWeights:
+    def _layer_weights(self, weights: Mapping[str, np.ndarray], index: int, dense: np.ndarray) -> LayerWeights:
         """Layer `index`'s weights, biases folded where they can be (see the class docstring)."""
         inputs = self.config.embedding_dim if index == 0 else self.units
         kernel, recurrent, input_bias, recurrent_bias = rnn_weights(weights, f"rnn_{index}", self.config.cell,
                                                                     inputs, self.units)
         if self.config.cell == "gru":
             input_bias, recurrent_bias = fold_gru_biases(input_bias, recurrent_bias)
-        if index == 0:  # embedding @ kernel + bias for every token id: (vocab, gates × units)
-            kernel, input_bias = embedding @ kernel + input_bias, None
         rows = dense[index * self.units:(index + 1) * self.units]
         return LayerWeights(kernel, recurrent, input_bias, recurrent_bias, np.ascontiguousarray(rows))
-
-    def share_first_table(self, halves: np.ndarray) -> None:
-        """Reads the first layer's table from `halves`, the compiled sampler's copy of it (`RowsOfHalves`),
-        and lets go of its own."""
-        shared = RowsOfHalves(halves, self.units)
-        for token in (0, shared.shape[0] - 1):  # the same numbers, or nothing is shared
-            if not np.array_equal(shared[token], self.layers[0].input_kernel[token]):
-                raise ValueError("the sampler's table is not this model's")
-        self.layers[0].input_kernel = shared
 
     def initial_state(self) -> list:
         parts = 2 if self.config.cell == "lstm" else 1
@@ -184,7 +159,9 @@ class NumpyLanguageModel:
     def _advance(self, token: int, state: list, want_output: bool) -> tuple[np.ndarray | None, list]:
         """One token through every layer: (the first dense layer's output if wanted, new state)."""
         new_state = []
-        x_proj = self.layers[0].input_kernel[token]
+        first = self.layers[0]
+        x_proj = self.embedding[token] @ first.input_kernel
+        x_proj += first.input_bias
         dense = None
         last = len(self.layers) - 1
         for index, layer in enumerate(self.layers):

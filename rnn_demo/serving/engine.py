@@ -286,7 +286,6 @@ def _compiled_sampler(numpy_model, name: str):
     try:
         sampler = compiled_rnn.CompiledSampler(numpy_model)
         sampler.warm_up()
-        numpy_model.share_first_table(sampler.table)  # one copy of the largest table, not two
     except Exception as error:  # Numba's errors have no common base we could name; the NumPy step still works
         log.warning("%s: the NumPy step serves; the compiled sampler failed: %s", name, error)
         return None
