@@ -4,8 +4,10 @@ Measured from outside: resident memory of the app's process tree and the bytes i
 folder (a fresh one, its own) before and after (once the soak's connections have closed; memory also
 while they are held), and a normal request's p50 (a /fill through the REST API: POST the inputs, read
 the result stream) while the soak runs, against the same when idle. The soak's calls bring no session,
-as a script's would: the app counts them as one visitor, their address's. The normal request is
-another visitor's, with a session of its own (as the page and gradio_client bring).
+as a script's would: the app counts them as one visitor, their address's. They and the idle connections come
+from an address of their own, FLOOD_ADDRESS (a second loopback address), as an attacker's would come from
+another machine: the app paces each address's calls (`web_limits.CallPacing`). The normal request is
+another visitor's, from 127.0.0.1, with a session of its own (as the page and gradio_client bring).
 Every call must end answered or refused with a message: one that ends otherwise is "lost".
 """
 from __future__ import annotations
@@ -39,6 +41,7 @@ TIMEOUT_S = 60.0
 SETTLE_S = 2.0  # after the soak, before memory is read: connections close, the queue empties
 ANSWERED, REFUSED, LOST = "answered", "refused", "lost"
 NORMAL_VISITOR = "soak-normal-visitor"  # the session of the timed /fill calls
+FLOOD_ADDRESS = "127.0.0.2"  # where the soak's calls and idle connections come from (all of 127/8 is loopback)
 TOO_LONG_PROMPT = "x" * 100_000  # refused by the engine, after Gradio has taken it into the call's session
 DECLARED_BYTES = 50 << 20  # an oversized body's Content-Length; only its first chunk is sent
 SENT_BYTES = 64 * 1024
@@ -76,7 +79,7 @@ def uploaded(response: httpx.Response) -> str:
 def oversized(url: str) -> str:
     """A body declared 50 MiB, of which one chunk is sent: the app must answer 413 without reading the rest."""
     host, port = url.removeprefix("http://").rstrip("/").split(":")
-    with socket.create_connection((host, int(port)), timeout=TIMEOUT_S) as sock:
+    with socket.create_connection((host, int(port)), timeout=TIMEOUT_S, source_address=(FLOOD_ADDRESS, 0)) as sock:
         sock.sendall(f"POST /gradio_api/call/generate HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
                      f"Content-Length: {DECLARED_BYTES}\r\n\r\n".encode() + b"x" * SENT_BYTES)
         status_line = sock.recv(SOCKET_READ_BYTES).split(b"\r\n", 1)[0]
@@ -112,7 +115,8 @@ def run_calls(url: str, count: int) -> Counter:
 
     def one(number: int) -> tuple[str, str]:
         if not hasattr(local, "client"):
-            local.client = httpx.Client(base_url=url.rstrip("/"), timeout=TIMEOUT_S)
+            local.client = httpx.Client(base_url=url.rstrip("/"), timeout=TIMEOUT_S,
+                                        transport=httpx.HTTPTransport(local_address=FLOOD_ADDRESS))
         kind = kinds[number % len(kinds)]
         try:
             return kind, CALLS[kind](local.client, url)
@@ -139,7 +143,8 @@ def idle_connections(url: str, count: int):
     host, port = url.removeprefix("http://").rstrip("/").split(":")
     with ExitStack() as stack:
         for number in range(count):
-            sock = stack.enter_context(socket.create_connection((host, int(port)), timeout=TIMEOUT_S))
+            sock = stack.enter_context(socket.create_connection((host, int(port)), timeout=TIMEOUT_S,
+                                                                source_address=(FLOOD_ADDRESS, 0)))
             sock.sendall(f"GET /gradio_api/heartbeat/idle-{number} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
         yield
 

@@ -94,14 +94,15 @@ LAUNCH_ATTEMPTS = 2
 
 @contextmanager
 def _serve(engine, **build_options):
-    """The app of `engine`, launched in-process with the shipped serving options; yields the demo."""
+    """The app of `engine`, launched in-process with the shipped serving options but no pace on each address's
+    calls (every test calls from 127.0.0.1; `tests/test_web_surface.py` tests the pace); yields the demo."""
     from rnn_demo.ui import after_launch, build_demo, launch_options
 
     demo = build_demo(engine, **build_options)
     for attempt in range(LAUNCH_ATTEMPTS):
         try:
             demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True,
-                        **launch_options())
+                        **launch_options(pacing=None))
             break
         except ValueError as error:  # Gradio's "localhost is not accessible": its one HEAD / took over 3 s
             demo.close()

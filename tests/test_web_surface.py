@@ -385,3 +385,73 @@ def test_the_train_tabs_upload_share_outlasts_any_upload_left_on_disk():
     every_s, older_than_s = page.CACHE_CLEANUP  # an unread upload is deleted at most every + older than seconds on
     assert train_tab.UPLOAD_LIMIT.window_s >= every_s + older_than_s
     assert train_tab.UPLOAD_LIMIT.bytes_per_address >= 4 * train_tab.UPLOAD_LIMIT.max_bytes  # a visitor may retry
+
+
+# --- each address's pace of event calls -------------------------------------------------------------------
+
+
+def test_an_address_calls_a_burst_at_once_then_waits_its_turn_then_is_refused():
+    clock = FakeClock()
+    pacer = web_limits.CallPacer(web_limits.CallPacing(per_second=10, burst=3, max_wait_s=0.25), clock=clock)
+    assert [pacer.admit("10.0.0.1") for _ in range(3)] == [0, 0, 0]
+    assert [round(pacer.admit("10.0.0.1"), 6) for _ in range(2)] == [0.1, 0.2]
+    assert pacer.admit("10.0.0.1") is None  # its turn would be 0.3 s off: refused, and not booked
+    assert pacer.retry_after("10.0.0.1") == 1
+    assert pacer.admit("10.0.0.2") == 0  # another address has its own pace
+    clock.now += 0.3
+    assert pacer.admit("10.0.0.1") == pytest.approx(0.0)  # its booked calls are due: in turn again
+
+
+def test_the_pace_forgets_the_least_recent_address_beyond_its_capacity():
+    pacer = web_limits.CallPacer(web_limits.CallPacing(per_second=1, burst=1, max_wait_s=0), clock=FakeClock(),
+                                 capacity=2)
+    for address in ("a", "b", "c"):
+        assert pacer.admit(address) == 0
+    assert pacer.admit("a") == 0 and pacer.admit("c") is None  # "a" was forgotten, "c" was not
+
+
+def paced_app(pacing: "web_limits.CallPacing") -> TestClient:
+    """A bare app behind WebLimits with `pacing`: an upload route (a call) and a page file (not one)."""
+
+    async def upload(request):
+        return JSONResponse(["stored"])
+
+    async def page_file(request):
+        return JSONResponse({"page": True})
+
+    return TestClient(Starlette(
+        routes=[Route(UPLOAD, upload, methods=["POST"]), Route("/config", page_file)],
+        middleware=[Middleware(WebLimits, uploads={UPLOAD: UploadLimit(max_bytes=KIB, max_parts=3)}, pacing=pacing)]))
+
+
+def timed_calls(client: TestClient, count: int) -> list[tuple[int, float]]:
+    timed = []
+    for _ in range(count):
+        began = time.monotonic()
+        response = client.post(UPLOAD, files={"files": ("a.txt", b"x")})
+        timed.append((response.status_code, time.monotonic() - began))
+    return timed
+
+
+def test_calls_past_the_burst_wait_their_turn_asleep():
+    timed = timed_calls(paced_app(web_limits.CallPacing(per_second=4, burst=2, max_wait_s=0.3)), 3)
+    assert [status for status, _ in timed] == [200, 200, 200]
+    assert timed[0][1] < 0.2 and timed[1][1] < 0.2 and timed[2][1] >= 0.2  # the third waited its turn, 0.25 s
+
+
+def test_a_call_whose_turn_is_too_far_off_gets_429_and_the_page_itself_is_never_paced():
+    client = paced_app(web_limits.CallPacing(per_second=4, burst=2, max_wait_s=0.1))
+    timed = timed_calls(client, 3)
+    assert [status for status, _ in timed] == [200, 200, 429] and timed[2][1] < 0.2  # refused at once
+    refused = client.post(UPLOAD, files={"files": ("a.txt", b"x")})
+    assert refused.status_code == 429 and refused.json()["detail"].startswith("Too many calls from your address")
+    began = time.monotonic()
+    assert all(client.get("/config").status_code == 200 for _ in range(10))
+    assert time.monotonic() - began < 1.0  # reading the page is not a call
+
+
+def test_the_shipped_pace_leaves_room_for_a_classroom_behind_one_router():
+    pacing = page.CALL_PACING
+    assert pacing.burst >= 30  # 30 pages loaded at once: one load event each
+    assert pacing.per_second >= 10 and pacing.max_wait_s >= 5
+    assert page.launch_options()["app_kwargs"]["middleware"][0].kwargs["pacing"] == pacing

@@ -12,7 +12,7 @@ from .fairness import FairQueue
 from .sessions import use_lean_sessions
 from .text import I18N, t
 from .tabs import train as train_tab
-from .web_limits import MCP, UPLOAD, WebLimits
+from .web_limits import MCP, UPLOAD, CallPacing, WebLimits
 
 TITLE = "RNN Playground"
 QUEUE_SIZE = 32
@@ -32,6 +32,7 @@ SESSION_CAPACITY = 2 * (CONCURRENCY + STREAMS)
 # may post files to the open upload route and never use them; the Train tab deletes those it reads at once)
 # and the copies of downloaded models.
 CACHE_CLEANUP = (300, 900)
+CALL_PACING = CallPacing()  # each address's event calls: 40 at once, 20 a second after (web_limits.CallPacing)
 MCP_TOOLS = ("generate", "chat", "fill")  # the events served as MCP tools with `python app.py --mcp`
 # Dark or light at once, in the browser; the address keeps the choice (Gradio reads ?__theme= on load).
 THEME_JS = """() => {
@@ -127,14 +128,17 @@ def configure_queue(demo: gr.Blocks, *, queue_size: int = QUEUE_SIZE, streams: i
     return demo
 
 
-def launch_options(*, mcp: bool = False) -> dict:
+def launch_options(*, mcp: bool = False, pacing: CallPacing | None = CALL_PACING) -> dict:
     """Safe serving defaults shared by app.py and the tests: request bodies and routes bounded by
-    `web_limits.WebLimits` (one upload route, the Train tab's, open), few sessions kept, no monitoring.
+    `web_limits.WebLimits` (one upload route, the Train tab's, open; each address's event calls paced),
+    few sessions kept, no monitoring.
 
     Args:
         mcp: also serve `MCP_TOOLS` over MCP at /gradio_api/mcp/ (call `after_launch` once launched).
+        pacing: how fast one address may start event calls; None: no pace (the tests, all from one address).
     """
-    limits = Middleware(WebLimits, uploads={UPLOAD: train_tab.UPLOAD_LIMIT}, open_prefixes=(MCP,) if mcp else ())
+    limits = Middleware(WebLimits, uploads={UPLOAD: train_tab.UPLOAD_LIMIT}, open_prefixes=(MCP,) if mcp else (),
+                        pacing=pacing)
     return dict(max_file_size=MAX_UPLOAD_BYTES, enable_monitoring=False, show_error=False,
                 footer_links=["api"], theme=gr.themes.Soft(), css=CSS, state_session_capacity=SESSION_CAPACITY,
                 app_kwargs={"middleware": [limits, Middleware(language.PageLanguage)]}, i18n=I18N, mcp_server=mcp)

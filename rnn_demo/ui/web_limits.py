@@ -2,6 +2,7 @@
 and keeps the page's private events to sessions that loaded the page."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -54,6 +55,7 @@ EVENT_PREFIXES = (f"{API}/call/v2/", f"{API}/call/", f"{API}/run/", f"{API}/api/
 # a session may call them only once it has run the page's load event, which the page runs first and an
 # API client (gradio_client, a script) does not. Not a boundary against a script that runs the load event
 # first: each private event is also checked as its public twin is (tests/test_web_surface.py).
+MAX_PACED_ADDRESSES = 10_000  # addresses whose pace is remembered, the least recent forgotten: ~100 bytes each
 MAX_PAGE_SESSIONS = 10_000  # sessions remembered as pages, the least recent forgotten: ~100 bytes each
 
 NOT_A_ROUTE = "Not found: {path} is not a route of this app."
@@ -62,6 +64,8 @@ TOO_LARGE = "Request body too large: {size} bytes, the limit is {limit:,}."
 TOO_MANY_PARTS = "Upload has too many parts: the limit is {limit:,} files and fields."
 NO_SUCH_EVENT = "No event {name!r} in this app's API."
 NO_SUCH_FN_INDEX = "No event number {index!r} in this app (fn_index)."
+TOO_FAST = ("Too many calls from your address: at most {burst} at once and {rate:g} a second after. "
+            "Try again in {seconds} s.")
 NO_SUCH_SESSION = "No such session or event: it has ended or never began."
 UPLOADS_FROM_ADDRESS = ("Too many uploads from your address: {used} MB in the last {minutes} minutes, the limit "
                         "is {limit} MB. Try again in {wait} minutes.")
@@ -130,6 +134,55 @@ class UploadLedger:
         return max(math.ceil((oldest + self.limit.window_s - now) / 60), 1)
 
 
+@dataclass(frozen=True)
+class CallPacing:
+    """How fast one client address may start event calls (a POST that starts or joins an event, or an upload).
+
+    Beyond `burst` calls at once and `per_second` after, a call waits its turn asleep in the server
+    (no CPU, no body read yet) for up to `max_wait_s`; one that would wait longer is refused (429).
+    The page's own loading (assets, config, results being read) is never paced. Every visitor behind
+    one address (a classroom behind one router) shares its pace, so it is far above what people at a
+    page ask for; what it stops is a script looping on the API as fast as the server answers, which
+    otherwise takes the server's CPU from everyone else (the soak: a normal /fill at 2-3× its idle
+    time during such a loop).
+    """
+
+    per_second: float = 20.0
+    burst: int = 40
+    max_wait_s: float = 10.0
+
+
+class CallPacer:
+    """Each address's pace of event calls (`CallPacing`), by the generic cell rate algorithm: an address's
+    next call is due one interval after its last, and may come up to `burst - 1` intervals early."""
+
+    def __init__(self, pacing: CallPacing, clock=time.monotonic, capacity: int = MAX_PACED_ADDRESSES):
+        self.pacing = pacing
+        self.clock = clock
+        self.capacity = capacity
+        self.interval = 1.0 / pacing.per_second
+        self.early = (pacing.burst - 1) * self.interval
+        self._due: OrderedDict[str, float] = OrderedDict()  # address: when its next call is due
+
+    def admit(self, address: str) -> float | None:
+        """Books a call of `address`: the seconds it waits before it starts (0: now), or None if refused."""
+        now = self.clock()
+        due = max(self._due.get(address, now), now)
+        wait = max(0.0, due - self.early - now)
+        if wait > self.pacing.max_wait_s:
+            return None
+        self._due[address] = due + self.interval
+        self._due.move_to_end(address)
+        while len(self._due) > self.capacity:  # the least recent first: their calls are long due
+            self._due.popitem(last=False)
+        return wait
+
+    def retry_after(self, address: str) -> int:
+        """Whole seconds until a refused address's call would be let in."""
+        waiting = self._due.get(address, 0.0) - self.early - self.clock() - self.pacing.max_wait_s
+        return max(math.ceil(waiting), 1)
+
+
 def _megabytes(size: int) -> str:
     return f"{size / 1e6:,.0f}"
 
@@ -170,11 +223,14 @@ class WebLimits:
         max_body_bytes: the most bytes of any request body but an opened upload's.
         uploads: the upload routes that are open, and what each accepts; no other upload is read.
         open_prefixes: more routes to open, by prefix (`MCP` when the app serves its tools over MCP).
+        pacing: how fast one address may start event calls (`CallPacing`); None: no pace.
     """
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int = MAX_BODY_BYTES,
-                 uploads: Mapping[str, UploadLimit] = NO_UPLOAD_ROUTES, open_prefixes: tuple[str, ...] = ()):
+                 uploads: Mapping[str, UploadLimit] = NO_UPLOAD_ROUTES, open_prefixes: tuple[str, ...] = (),
+                 pacing: CallPacing | None = None):
         self.app = app
+        self.pacer = CallPacer(pacing) if pacing is not None else None
         self.max_body_bytes = max_body_bytes
         self.uploads = uploads
         self.open_prefixes = tuple(open_prefixes)
@@ -188,6 +244,8 @@ class WebLimits:
         upload = self.uploads.get(route(scope))
         limit = upload.max_bytes if upload else self.max_body_bytes
         refusal = self._refusal(scope, limit)
+        if refusal is None and self.pacer is not None and _starts_a_call(scope, self.uploads):
+            refusal = await self._paced(scope)
         if refusal is None and route(scope) == QUEUE_JOIN:
             receive, refusal = await _checked_join(scope, _BoundedBody(receive, limit), self.pages)
         if refusal is not None:
@@ -196,6 +254,18 @@ class WebLimits:
             return
         body = _BoundedBody(receive, limit, parts=_PartCounter.of(scope, upload.max_parts) if upload else None)
         await _Guarded(self.app, body)(scope, send)
+
+    async def _paced(self, scope: Scope) -> JSONResponse | None:
+        """Waits this call's turn in its address's pace (`CallPacer`); the refusal if its turn is too far off."""
+        _, address = address_of(Request(scope))
+        wait = self.pacer.admit(address)
+        if wait is None:
+            pacing = self.pacer.pacing
+            return refused(429, TOO_FAST.format(burst=pacing.burst, rate=pacing.per_second,
+                                                seconds=self.pacer.retry_after(address)))
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return None
 
     def _refusal(self, scope: Scope, limit: int) -> JSONResponse | None:
         """The answer to a request refused before its body is read, or None."""
@@ -227,6 +297,12 @@ def refused(status: int, message: str) -> JSONResponse:
     """A refusal as every raw route gives one: the status and `{"detail": message}`; the connection
     closes after it, so that a body left unread is not taken for the next request."""
     return JSONResponse({"detail": message}, status_code=status, headers={"connection": "close"})
+
+
+def _starts_a_call(scope: Scope, uploads: Mapping[str, UploadLimit]) -> bool:
+    """A POST that starts or joins an event (through any of Gradio's routes for it), or an upload."""
+    path = route(scope)
+    return scope["method"] == "POST" and (path.startswith(EVENT_PREFIXES) or path == QUEUE_JOIN or path in uploads)
 
 
 def _content_length(scope: Scope) -> int | None:
