@@ -455,3 +455,15 @@ def test_the_shipped_pace_leaves_room_for_a_classroom_behind_one_router():
     assert pacing.burst >= 30  # 30 pages loaded at once: one load event each
     assert pacing.per_second >= 10 and pacing.max_wait_s >= 5
     assert page.launch_options()["app_kwargs"]["middleware"][0].kwargs["pacing"] == pacing
+
+
+@pytest.mark.parametrize("method, path, paced", [
+    ("POST", "/gradio_api/call/fill", True), ("POST", "/gradio_api/call/v2/fill", True),
+    ("POST", "/gradio_api/run/fill", True), ("POST", "/gradio_api/queue/join", True), ("POST", UPLOAD, True),
+    ("GET", "/gradio_api/call/fill/0123abcd", False),  # reading a result
+    ("GET", "/gradio_api/queue/data", False), ("GET", "/gradio_api/heartbeat/x", False), ("GET", "/", False),
+    ("GET", "/config", False), ("GET", "/assets/index.js", False),
+])
+def test_only_what_starts_an_event_or_uploads_is_a_paced_call(method, path, paced):
+    scope = {"type": "http", "method": method, "path": path, "root_path": ""}
+    assert web_limits._starts_a_call(scope, {UPLOAD: train_tab.UPLOAD_LIMIT}) is paced
