@@ -1,6 +1,7 @@
 """The Learn tab's models and studies: data generated in code, NumPy twins equal to Keras, the quick training
 run's files and held-out figures, and the tab's handlers (which import no TensorFlow)."""
 import json
+import pathlib
 import shutil
 
 import numpy as np
@@ -154,3 +155,60 @@ print("tensorflow" in sys.modules)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "False"
+
+
+@pytest.fixture(scope="module")
+def measured_roles(quick_assets, tmp_path_factory):
+    """A folder with the quick GRU language model and `train learn --part roles` run on it."""
+    from rnn_demo.__main__ import main
+    from rnn_demo.models import registry
+
+    assets = tmp_path_factory.mktemp("roles-assets")
+    shutil.copy(quick_assets / "tokenizer.model", assets / "tokenizer.model")
+    shutil.copytree(quick_assets / registry.DEFAULT_LANGUAGE_MODEL, assets / registry.DEFAULT_LANGUAGE_MODEL)
+    assert main(["train", "learn", "--part", "roles", "--quick", "--out", str(assets)]) == 0
+    return assets
+
+
+def test_the_roles_part_stores_the_roles_of_the_weights_it_measured(measured_roles):
+    from rnn_demo import checkpoints
+    from rnn_demo.learn.store import ROLES_FILE
+    from rnn_demo.models import registry
+    from rnn_demo.serving import Engine
+
+    stored = json.loads((measured_roles / "learn" / ROLES_FILE).read_text())
+    meta = checkpoints.read_meta(measured_roles / registry.DEFAULT_LANGUAGE_MODEL)
+    assert hidden.measured_on(stored, meta) and "train learn --part roles" in stored["command"]
+    engine = Engine(measured_roles)
+    again = hidden.unit_roles(engine.language_model(registry.DEFAULT_LANGUAGE_MODEL).numpy_model, engine.tokenizer)
+    assert stored["roles"] == {feature: [list(pair) for pair in units] for feature, units in again["roles"].items()}
+    assert stored["tokens"] == again["tokens"] > 1000
+
+
+def test_unroll_reads_the_stored_roles_and_measures_them_for_other_weights(measured_roles, monkeypatch, tmp_path):
+    from rnn_demo.learn.store import ROLES_FILE, LearnModels
+    from rnn_demo.serving import Engine
+    from rnn_demo.ui.tabs import learn
+
+    measured = []
+    monkeypatch.setattr(hidden, "unit_roles", lambda model, tokenizer: measured.append(1) or {"measured": True})
+    models = LearnModels(Engine(measured_roles))
+    assert "roles" in learn._unit_roles(models, None) and measured == []  # read, not measured
+    shutil.copytree(measured_roles, tmp_path / "assets")
+    stored = json.loads((tmp_path / "assets" / "learn" / ROLES_FILE).read_text())
+    stored["files"] = {"model.safetensors": "0" * 64}  # roles of other weights
+    (tmp_path / "assets" / "learn" / ROLES_FILE).write_text(json.dumps(stored))
+    assert learn._unit_roles(LearnModels(Engine(tmp_path / "assets")), None) == {"measured": True}
+    (tmp_path / "assets" / "learn" / ROLES_FILE).unlink()  # none stored: measured too
+    assert learn._unit_roles(LearnModels(Engine(tmp_path / "assets")), None) == {"measured": True}
+    assert len(measured) == 2
+
+
+def test_the_shipped_roles_are_those_of_the_shipped_weights():
+    from rnn_demo import checkpoints
+    from rnn_demo.learn.store import DATA_FOLDER, ROLES_FILE
+    from rnn_demo.models import registry
+
+    assets = pathlib.Path(__file__).resolve().parent.parent / "assets"
+    stored = json.loads((assets / DATA_FOLDER / ROLES_FILE).read_text())
+    assert hidden.measured_on(stored, checkpoints.read_meta(assets / registry.DEFAULT_LANGUAGE_MODEL))

@@ -80,6 +80,13 @@ def unit_roles(numpy_model, tokenizer, texts: list[str] | None = None) -> dict:
     return {"roles": roles, "tokens": int(states.shape[1]), "units": int(states.shape[0])}
 
 
+def measured_on(roles: dict, meta: dict) -> bool:
+    """Whether stored `roles` (`train learn --part roles`) were measured on the weights whose config.json is
+    `meta`: the same files, by sha256. Roles of other weights name other units."""
+    return (bool(roles.get("files")) and roles.get("files") == meta.get("files")
+            and set(roles.get("roles", {})) == set(FEATURES))
+
+
 def order_units(states: np.ndarray, by: str) -> np.ndarray:
     """Unit indices sorted by `by`: "variance" across the tokens, or "activity" (mean |h|), largest first."""
     if by not in ("variance", "activity"):

@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 DATA_FOLDER = "learn"  # assets/learn/: the studies' JSON files
 COPY_FILE = "copy_task.json"
 CHOICES_FILE = "training_choices.json"
-MADE_BY = {COPY_FILE: "copy", CHOICES_FILE: "choices"}  # the `train learn --part` that writes each file
+ROLES_FILE = "unit_roles.json"
+MADE_BY = {COPY_FILE: "copy", CHOICES_FILE: "choices", ROLES_FILE: "roles"}  # the `train learn --part` that writes each
 TWINS = {"caption": numpy_models.NumpyCaptioner, "genre": numpy_models.NumpyGenreClassifier,
          "copy": numpy_models.NumpyCopyNet}
 

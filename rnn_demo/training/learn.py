@@ -3,7 +3,9 @@
 Parts (each model ≤ 10 minutes on 2 cores at the defaults): `caption` (one-to-many), `genre` (many-to-one GRU
 and the one-to-one bag of embeddings, side by side), `copy` (SimpleRNN, GRU, LSTM on the copy task, with the
 gradient norms → assets/learn/copy_task.json), `choices` (one small model under SGD, momentum, Adam, with and
-without dropout → assets/learn/training_choices.json); `all` runs them in that order.
+without dropout → assets/learn/training_choices.json); `all` runs them in that order. `roles` trains nothing:
+it measures the hidden units' roles of the language model the Unroll panel shows, in `--out`, on the held-out
+plays (→ assets/learn/unit_roles.json, read instead of measuring them at the first Unroll).
 """
 from __future__ import annotations
 
@@ -15,9 +17,9 @@ import numpy as np
 
 from .. import checkpoints
 from ..config import TrainingConfig, dumps
-from ..learn import copy_task, genres, scenes
-from ..learn.config import COPY_CELLS, PARTS, CaptionConfig, CopyConfig, GenreConfig, LearnConfig
-from ..learn.store import CHOICES_FILE, COPY_FILE, TWINS
+from ..learn import copy_task, genres, hidden, scenes
+from ..learn.config import ALL_PARTS, COPY_CELLS, CaptionConfig, CopyConfig, GenreConfig, LearnConfig
+from ..learn.store import CHOICES_FILE, COPY_FILE, ROLES_FILE, TWINS
 from ..models.weights import named
 from .recipe import Recipe
 from .run import Run
@@ -48,7 +50,7 @@ def train(model_config: LearnConfig, training: TrainingConfig, run: Run) -> dict
     import keras
 
     keras.utils.set_random_seed(training.seed)
-    parts = PARTS[1:] if model_config.part == "all" else (model_config.part,)
+    parts = ALL_PARTS if model_config.part == "all" else (model_config.part,)
     sizes = QUICK_SIZES if run.quick else SIZES
     run.directory.mkdir(parents=True, exist_ok=True)
     metrics = {part: TRAINERS[part](training, run, sizes) for part in parts}
@@ -214,6 +216,22 @@ def train_choices(training: TrainingConfig, run: Run, sizes: dict) -> dict:
     return {name: round(min(r["validation_loss"]), 4) for name, r in study["runs"].items()}
 
 
+def measure_roles(training: TrainingConfig, run: Run, sizes: dict) -> dict:
+    """The hidden units' roles (`hidden.unit_roles`) of the language model in `run.out_dir` that the Learn tab
+    unrolls, with the sha256 of its weights; writes assets/learn/unit_roles.json."""
+    from ..models import registry
+    from ..serving.engine import Engine
+
+    name = registry.DEFAULT_LANGUAGE_MODEL
+    engine = Engine(run.out_dir)
+    found = hidden.unit_roles(engine.language_model(name).numpy_model, engine.tokenizer)
+    study = {"command": run.command, "model": name, "files": checkpoints.read_meta(run.out_dir / name)["files"],
+             "texts": f"the first {hidden.ROLE_SAMPLE_CHARS:,} characters of each held-out play", **found}
+    run.directory.mkdir(parents=True, exist_ok=True)
+    (run.directory / ROLES_FILE).write_text(dumps(study), encoding="utf-8")
+    return {feature: [r for _, r in units] for feature, units in found["roles"].items()}
+
+
 def early_stop(validation_loss: list[float], patience: int) -> dict:
     """Where early stopping would act on this curve: {"best_epoch", "stopped_epoch"} (1-based; stopped is the
     last epoch when it never triggers)."""
@@ -235,6 +253,7 @@ def evaluate(engine, *, model: str, text=None) -> dict:
             for name in registry.names(target="learn", lazy=True)}
 
 
-TRAINERS = {"caption": train_caption, "genre": train_genre, "copy": train_copy, "choices": train_choices}
+TRAINERS = {"caption": train_caption, "genre": train_genre, "copy": train_copy, "choices": train_choices,
+            "roles": measure_roles}
 RECIPE = Recipe(family=FAMILY, training=TRAINING, train=train, evaluate=evaluate, default_name=lambda config: "learn",
                 quick_training=QUICK_TRAINING)

@@ -6,19 +6,24 @@ Its texts, in English and 简体中文, are in learn/text.py (ui/text.py adds th
 """
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 import gradio as gr
 
+from ... import checkpoints
 from ...config import InputError
 from ...learn import copy_task, embeddings, genres, hidden, scenes, svg
 from ...learn.config import COPY_CELLS
-from ...learn.store import CHOICES_FILE, COPY_FILE, LearnModels, weights_by_name
+from ...learn.store import CHOICES_FILE, COPY_FILE, ROLES_FILE, LearnModels, weights_by_name
 from ...models import registry
 from ...serving import Engine
 from .. import language
 from ..handlers import guarded, shown_to_user
 from ..text import say, t
+
+log = logging.getLogger(__name__)
 
 TAB_ID = "learn"
 LABEL = "learn.tab"
@@ -215,6 +220,18 @@ def _unrolled(learn: LearnModels) -> None:
     go.click(guarded(_make_unroll(learn)), [sentence, order], [picture, roles], api_name=False)
 
 
+def _unit_roles(learn: LearnModels, model) -> dict:
+    """The units' roles as `train learn --part roles` stored them for these weights, else measured now (seconds)."""
+    try:
+        stored = learn.data(ROLES_FILE)
+    except FileNotFoundError:
+        stored = {}
+    if hidden.measured_on(stored, checkpoints.read_meta(learn.engine.assets / SHAKESPEARE)):
+        return stored
+    log.info("measuring the hidden units' roles (%s has none for these weights)", ROLES_FILE)
+    return hidden.unit_roles(model, learn.engine.tokenizer)
+
+
 def _make_unroll(learn: LearnModels):
     def unroll(sentence: str, order: str, request: gr.Request | None = None):
         visitor = language.of(request)
@@ -226,7 +243,7 @@ def _make_unroll(learn: LearnModels):
             model = engine.language_model(SHAKESPEARE).numpy_model
             ids = engine.tokenizer.encode(sentence)
         states = hidden.hidden_states(model, ids)  # (2 · units, tokens)
-        found = learn.computed("roles", lambda: hidden.unit_roles(model, engine.tokenizer))
+        found = learn.computed("roles", lambda: _unit_roles(learn, model))
         role_units = [unit for units in found["roles"].values() for unit, _ in units]
         shown = list(dict.fromkeys(role_units + [int(u) for u in hidden.order_units(states, order)]))[:HEATMAP_UNITS]
         units = model.units
@@ -235,7 +252,8 @@ def _make_unroll(learn: LearnModels):
         picture = svg.heatmap(states[shown], rows, columns,
                               title=_say("figure.heatmap", visitor, tokens=len(ids), units=len(shown)))
         lines = [_say("figure.roles", visitor, tokens=found["tokens"])]
-        for feature, units_found in found["roles"].items():
+        for feature in hidden.FEATURES:
+            units_found = found["roles"][feature]
             named = ", ".join(f"L{u // units + 1}·{u % units} (r = {r:+.2f})" for u, r in units_found)
             lines.append(f"- **{feature}** ({_say(f'feature.{feature}', visitor)}): {named}")
         return picture, "\n".join(lines)
