@@ -218,3 +218,16 @@ def test_the_sampler_shares_the_embedding_and_keeps_no_table_of_every_token(pair
     shapes = [value.shape for holder in (vars(sampler), *map(vars, numpy_model.layers), vars(numpy_model))
               for value in holder.values() if isinstance(value, np.ndarray)]
     assert len(shapes) > 10 and not tables & set(shapes)
+
+
+def test_no_process_is_started_to_fill_a_cache_that_already_holds_the_sampler(monkeypatch):
+    compiled_rnn.precompile()  # the cache now holds it, as after any earlier start
+    assert compiled_rnn.cache_holds_the_sampler()
+    started = []
+    monkeypatch.setattr(compiled_rnn, "_precompiling", None)
+    monkeypatch.setattr(compiled_rnn.subprocess, "Popen", lambda *args, **kwargs: started.append(args) or "process")
+    compiled_rnn.start_precompiling()
+    assert started == [] and compiled_rnn._precompiling is None
+    monkeypatch.setattr(compiled_rnn, "cache_holds_the_sampler", lambda: False)  # a fresh machine, an edited source
+    compiled_rnn.start_precompiling()
+    assert len(started) == 1 and compiled_rnn._precompiling == "process"

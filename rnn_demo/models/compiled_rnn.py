@@ -286,9 +286,10 @@ def start_precompiling() -> None:
     """Compiles the sampling loop for float16-stored weights in another process, into Numba's
     cache, while this one loads the models: another core, and no lock shared with the loading
     (in a thread of this process it overlapped with nothing). `CompiledSampler.warm_up` waits for
-    it and then reads the compiled code from the cache."""
+    it and then reads the compiled code from the cache. Nothing is started when the cache already
+    holds it: waiting for a process that only reads the cache cost the first answer about 1.5 s."""
     global _precompiling
-    if numba is None or _precompiling is not None:
+    if numba is None or _precompiling is not None or cache_holds_the_sampler():
         return
     _precompiling = subprocess.Popen(
         [sys.executable, "-c", f"from {__name__} import precompile; precompile()"],
@@ -303,10 +304,27 @@ def _wait_for_precompiling() -> None:
             pass
 
 
+def cache_holds_the_sampler() -> bool:
+    """Whether Numba's cache holds `_sample_block` compiled from this source, for the stand-ins' types and this
+    CPU (read from Numba's own index, which it checks against the source's hash); False when it cannot tell."""
+    try:
+        signature = tuple(numba.typeof(argument) for argument in _stand_ins())
+        machine = _sample_block.targetctx.codegen().magic_tuple()  # this CPU and its features
+        index = _sample_block._cache._cache_file._load_index()  # Numba's reader of its index: {key: file}
+    except Exception:  # noqa: BLE001 -- another Numba's internals: then the other process compiles, as always
+        return False
+    return any(key[0] == signature and key[1] == machine for key in index)
+
+
 def precompile() -> None:
-    """Compiles `_sample_block` for float16-stored weights on tiny stand-ins: what Numba compiles
-    (and caches) depends on the arguments' types, not their sizes; these are the types
-    `CompiledSampler.sample` passes for a model trained with `--round-matrices float16`."""
+    """Compiles `_sample_block` for float16-stored weights on tiny stand-ins (`_stand_ins`)."""
+    _sample_block(*_stand_ins())
+
+
+def _stand_ins() -> tuple:
+    """Tiny arguments of `_sample_block`: what Numba compiles (and caches) depends on the arguments' types,
+    not their sizes; these are the types `CompiledSampler.sample` passes for a model trained with
+    `--round-matrices float16`."""
     layers, units, vocab, rank, width_of_embedding = 2, HALVES, 2, 1, 1
     columns, half, width = 3 * units // HALVES, units // HALVES, vocab // HALVES
 
@@ -316,12 +334,12 @@ def precompile() -> None:
     def halves(*shape):
         return np.zeros(shape, np.uint16)
 
-    _sample_block(floats(1, vocab), floats(layers, 1, units), floats(0, 1, units), floats(vocab, width_of_embedding),
-                  halves(HALVES, width_of_embedding, columns), floats(HALVES, columns),
-                  halves(layers, HALVES, units, columns), halves(layers - 1, HALVES, units, columns),
-                  floats(layers - 1, HALVES, columns), floats(layers, HALVES, half), halves(layers, units, rank),
-                  halves(HALVES, rank, width), floats(HALVES, width), vocab, floats(1), np.zeros(1, np.bool_),
-                  np.zeros((1, 1)), np.ones(1, np.int64), np.empty((1, 1), np.int64), floats(1, 1, vocab))
+    return (floats(1, vocab), floats(layers, 1, units), floats(0, 1, units), floats(vocab, width_of_embedding),
+            halves(HALVES, width_of_embedding, columns), floats(HALVES, columns),
+            halves(layers, HALVES, units, columns), halves(layers - 1, HALVES, units, columns),
+            floats(layers - 1, HALVES, columns), floats(layers, HALVES, half), halves(layers, units, rank),
+            halves(HALVES, rank, width), floats(HALVES, width), vocab, floats(1), np.zeros(1, np.bool_),
+            np.zeros((1, 1)), np.ones(1, np.int64), np.empty((1, 1), np.int64), floats(1, 1, vocab))
 
 def _halves_of_gates(matrix: np.ndarray, units: int) -> np.ndarray:
     """(..., gates·units), gates in Keras order → (2, ..., gates·half): each half's units of each gate."""
