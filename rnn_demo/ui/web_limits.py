@@ -55,8 +55,8 @@ EVENT_PREFIXES = (f"{API}/call/v2/", f"{API}/call/", f"{API}/run/", f"{API}/api/
 # a session may call them only once it has run the page's load event, which the page runs first and an
 # API client (gradio_client, a script) does not. Not a boundary against a script that runs the load event
 # first: each private event is also checked as its public twin is (tests/test_web_surface.py).
-MAX_PACED_ADDRESSES = 10_000  # addresses whose pace is remembered, the least recent forgotten: ~100 bytes each
 MAX_PAGE_SESSIONS = 10_000  # sessions remembered as pages, the least recent forgotten: ~100 bytes each
+MAX_PACED_ADDRESSES = 10_000  # addresses whose pace is remembered, the least recent forgotten: ~100 bytes each
 
 NOT_A_ROUTE = "Not found: {path} is not a route of this app."
 NO_UPLOADS = "This app takes no file uploads."
@@ -246,6 +246,8 @@ class WebLimits:
         refusal = self._refusal(scope, limit)
         if refusal is None and self.pacer is not None and _starts_a_call(scope, self.uploads):
             refusal = await self._paced(scope)
+        if refusal is None:  # charged only once let in: a call refused for its pace has uploaded nothing
+            refusal = self._over_upload_budget(scope, limit)
         if refusal is None and route(scope) == QUEUE_JOIN:
             receive, refusal = await _checked_join(scope, _BoundedBody(receive, limit), self.pages)
         if refusal is not None:
@@ -279,12 +281,17 @@ class WebLimits:
         size = _content_length(scope)
         if size is not None and size > limit:
             return refused(413, TOO_LARGE.format(size=f"{size:,}", limit=limit))
-        if path in self.upload_ledgers and scope["method"] == "POST":
-            _, address = address_of(Request(scope))  # the visitor rule of the queue's fairness: the peer, no header
-            why = self.upload_ledgers[path].admit(address, limit if size is None else size)
-            if why is not None:
-                return refused(429, why)
         return _unknown_event(scope) or _unknown_session(scope)
+
+    def _over_upload_budget(self, scope: Scope, limit: int) -> JSONResponse | None:
+        """429 for an upload past its address's (or everyone's) budget; the upload is charged otherwise."""
+        path = route(scope)
+        if path not in self.upload_ledgers or scope["method"] != "POST":
+            return None
+        size = _content_length(scope)
+        _, address = address_of(Request(scope))  # the visitor rule of the queue's fairness: the peer, no header
+        why = self.upload_ledgers[path].admit(address, limit if size is None else size)
+        return refused(429, why) if why is not None else None
 
 
 def route(scope: Scope) -> str:
