@@ -14,7 +14,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from rnn_demo import entry  # noqa: E402
 
-if __name__ == "__main__" and not entry.serves_mcp(sys.argv[1:], os.environ):
+SERVES_MCP = __name__ == "__main__" and entry.serves_mcp(sys.argv[1:], os.environ)
+if __name__ == "__main__" and not SERVES_MCP:
     entry.refuse(entry.MCP_PACKAGE)  # before Gradio is imported: see rnn_demo.entry
 
 from rnn_demo.serving import Engine, memory  # noqa: E402
@@ -26,7 +27,7 @@ engine = Engine(ASSETS)
 demo = build_demo(engine)
 
 if __name__ == "__main__":
-    mcp = entry.command_line().parse_args().mcp or entry.serves_mcp([], os.environ)
+    entry.command_line().parse_args()  # answers --help, refuses unknown arguments
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if os.environ.get("RNN_DEMO_TRIM_MEMORY", "1") != "0":  # 0: glibc's defaults (to compare, benchmarks/soak.py)
         memory.limit_arenas()
@@ -35,6 +36,6 @@ if __name__ == "__main__":
     threading.Thread(target=engine.load_all, name="warm-up", daemon=True).start()
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
                 server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), prevent_thread_lock=True,
-                **launch_options(mcp=mcp))
+                **launch_options(mcp=SERVES_MCP))
     after_launch(demo)
     demo.block_thread()

@@ -341,6 +341,7 @@ def _stand_ins() -> tuple:
             halves(HALVES, rank, width), floats(HALVES, width), vocab, floats(1), np.zeros(1, np.bool_),
             np.zeros((1, 1)), np.ones(1, np.int64), np.empty((1, 1), np.int64), floats(1, 1, vocab))
 
+
 def _halves_of_gates(matrix: np.ndarray, units: int) -> np.ndarray:
     """(..., gates·units), gates in Keras order → (2, ..., gates·half): each half's units of each gate."""
     half = units // HALVES
@@ -459,7 +460,8 @@ class CompiledSampler:
         numba.set_num_threads(max(1, min(threads, HALVES, numba.config.NUMBA_NUM_THREADS)))
         _sample_block(logits, hidden, cells, self.embedding, self.first_kernel, self.first_bias, self.recurrent,
                       self.kernels, self.input_biases, self.candidate_biases, self.dense, self.projection,
-                      self.projection_bias, self.vocab, inverse, greedy, np.ascontiguousarray(uniforms, dtype=np.float64), counts, tokens, logits_out)
+                      self.projection_bias, self.vocab, inverse, greedy, np.ascontiguousarray(uniforms, dtype=np.float64),
+                      counts, tokens, logits_out)
         return tokens, logits_out[:, :, :self.vocab]
 
     def packed(self, states: list) -> tuple[np.ndarray, np.ndarray]:
