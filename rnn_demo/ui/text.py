@@ -142,7 +142,7 @@ STRINGS: dict[str, tuple[str, str]] = {  # key: (English, 简体中文)
     "fill.sentence": ("Sentence", "句子"),
     "fill.candidates": ("Candidates", "候选数"),
     "fill.button": ("Fill", "填空"),
-    "fill.fillers": ("Fillers (probability among those shown)", "填充词（在所示候选中的概率）"),
+    "fill.fillers": ("Fillers and their probability (its meaning: the note below)", "填充词及其概率（含义见下方说明）"),
     "fill.completed": ("Completed sentence", "补全的句子"),
     "fill.no_filler": ("The model found no filler for this gap.", "模型没有为这个空白找到填充词。"),
     "fill.sure": ("The model gives its best filler {percent}.", "模型给最佳填充词的概率是 {percent}。"),
@@ -261,6 +261,11 @@ ENGINE_MESSAGES: tuple[tuple[str, str], ...] = (
     ("Your message looks written in another language: the chatbot reads English only, so a fixed rule answered, "
      "not the model.",
      "你的消息看起来是用其他语言写的：聊天模型只读英文，所以回答来自一条固定规则，而不是模型。"),
+    ("Each probability is the chance that the filler is the word the writer used, calibrated on held-out "
+     "sentences.",
+     "每个概率是该填充词正是作者所用之词的可能性，已在留出句子上校准。"),
+    ("Probabilities are shared among the fillers shown (they add up to 100%).",
+     "概率在所示填充词之间分配（加起来是 100%）。"),
     ("The sentence is {tokens} tokens long and the model reads only the {read} around the gap: "
      "its ends were left out.",
      "这个句子有 {tokens} 个词元，而模型只读空白周围的 {read} 个：句子的两端被略去了。"),
