@@ -35,6 +35,18 @@ class Talk:
     template: str = ""  # e.g. "self/name/3"
 
 
+# Training-only phrasings are marked "+" in their template ("self/name/+3"): the first models
+# learnt each kind's few trained phrasings by heart and missed new ones (self 12.5% of held-out
+# phrasings right). They are written to differ from every held-out phrasing by more than one word,
+# and the fixed held-out files do not depend on them (`heldout._add_history` leaves them out).
+MORE = "+"
+
+
+def is_more(talk: "Talk") -> bool:
+    """Whether `talk` is one of the training-only phrasings (`MORE`)."""
+    return f"/{MORE}" in talk.template
+
+
 def role_of(key: str, phrasing_held_out: bool) -> str:
     """"train" for a trained phrasing; a held-out one goes to validation or test by a hash of `key`."""
     if not phrasing_held_out:
@@ -68,6 +80,7 @@ class Topic:
     phrasings: tuple[str, ...]
     held_out: tuple[int, ...]
     replies: tuple[str, str]
+    more: tuple[str, ...] = ()  # training-only phrasings (`MORE`), added after the first retraining
 
 
 SELF_TOPICS = (
@@ -75,28 +88,46 @@ SELF_TOPICS = (
                    "what should I call you?", "Tell me your name.", "May I know your name?", "whats your name",
                    "What are you called?", "Introduce yourself.", "Who am I talking to?", "Who might you be?"),
           held_out=(7, 11, 12),  # no held-out phrasing is a trained one but for case and marks ("who are you")
+          more=("Your name?", "What do people call you?", "Can you tell me your name?", "Who is this?", "Who's this?",
+                "I'd like to know your name.", "Who are you exactly?", "So who are you?", "Hi, who are you?",
+                "What name do you go by?", "How should I address you?", "Please introduce yourself.",
+                "Say your name.", "Are you the chatbot?", "And you are?", "tell me who you are"),
           replies=(f"I'm {BOT_NAME}, a small recurrent neural network.",
                    f"I am {BOT_NAME}, good sir, a small recurrent neural network.")),
     Topic("what", ("What are you?", "Are you a robot?", "Are you human?", "are you a bot", "Are you a real person?",
                    "Are you an AI?", "Are you a computer?", "what kind of thing are you?", "Are you alive?",
                    "Is this a bot?", "Am I talking to a machine?", "Are you a person or a program?"),
           held_out=(2, 6, 10),
+          more=("You're a bot, right?", "Is this an AI?", "Are you some kind of AI?", "Are you a living being?", "Is there a human behind this?",
+                "Are you a neural network?", "Are you made of code?", "what are you exactly", "Are you conscious?",
+                "Do you have a body?", "Are you a machine or a person?", "Is this a real person?"),
           replies=("I'm a chatbot: a recurrent neural network, not a person.",
                    "I am no man, sir, but a chatbot: a recurrent neural network.")),
     Topic("how", ("How do you work?", "How were you made?", "How do you think?", "how do you answer me?",
                   "What is inside you?", "How were you trained?", "How do you know things?",
                   "What kind of model are you?", "How do you come up with answers?", "Explain how you work."),
           held_out=(2, 6, 9),
+          more=("How does this work?", "How does this chatbot work?", "What happens when I type something?",
+                "How do you make your replies?", "How do you learn?", "What are you made of?", "What is your architecture?",
+                "Are you an RNN?", "Are you a GRU or an LSTM?", "Did someone train you?", "How do you understand me?",
+                "What algorithm are you?", "How do you pick your words?", "Where do your answers come from?",
+                "How did you learn English?"),
           replies=("I'm a GRU encoder-decoder with attention, trained on example conversations.",
                    "I am a GRU encoder-decoder with attention, sir, taught by many conversations.")),
     Topic("maker", ("Who made you?", "Who created you?", "Who built you?", "who wrote you", "Who is your creator?",
                     "Who programmed you?", "Who trained you?", "Where do you come from?"),
           held_out=(2, 7),
+          more=("Who made this?", "Who is behind you?", "Who owns you?", "Who are your makers?", "Where were you made?",
+                "Who taught you?", "Which company made you?", "Who put you here?", "who is your maker"),
           replies=("The RNN Playground made me, to show what recurrent networks do.",
                    "The RNN Playground made me, sir, to show what recurrent networks do.")),
     Topic("can", ("What can you do?", "What do you do?", "what are you good for?", "How can you help me?",
                   "What can I ask you?", "What are you able to do?", "What can you talk about?"),
           held_out=(2, 6),
+          more=("What is your job?", "What should I ask you?", "Can you help me?", "What do you know?",
+                "What can you tell me?", "Can you answer questions?", "What questions can you answer?",
+                "Can you tell jokes?", "What are your skills?", "What topics do you know?", "What is this app for?",
+                "help"),
           replies=("I'm a chatbot: I can chat, answer simple facts and tell a joke.",
                    "I am a chatbot, sir: I can talk, answer simple facts and tell a jest.")),
 )
@@ -118,6 +149,8 @@ def _topic_talk(kind: str, topics: tuple[Topic, ...]) -> list[Talk]:
             for message in variants(phrasing, i in topic.held_out):
                 role = role_of(f"{kind} {topic.name} {message}", i in topic.held_out)
                 found.append(Talk(kind, (message,), topic.replies, role, template=f"{kind}/{topic.name}/{i}"))
+        found += [Talk(kind, (message,), topic.replies, "train", template=f"{kind}/{topic.name}/{MORE}{i}")
+                  for i, message in enumerate(topic.more)]
     return found
 
 
@@ -129,6 +162,17 @@ FEELING_PHRASINGS = ("I am {feeling}.", "I'm {feeling}", "I feel {feeling} today
                      "I'm feeling {feeling}.", "Today I am {feeling}.", "I feel really {feeling}.",
                      "I've been {feeling} lately.", "I am very {feeling} today")
 FEELING_HELD_OUT = (2, 5, 8)
+MORE_GOOD_FEELINGS = ("joyful", "thrilled", "delighted", "amazing", "awesome", "content", "lucky", "calm",
+                      "optimistic", "fine")
+MORE_BAD_FEELINGS = ("depressed", "exhausted", "anxious", "scared", "frustrated", "miserable", "unhappy", "afraid",
+                     "down", "awful")
+MORE_FEELING_PHRASINGS = ("{feeling}", "I'm {feeling} right now.", "Feeling {feeling}.", "feeling so {feeling}",
+                          "I'm a bit {feeling}.", "I'm kind of {feeling}.", "I'm pretty {feeling} tonight.",
+                          "I was {feeling} all day.", "Honestly, I'm {feeling}.", "I get {feeling} sometimes.",
+                          "I'm {feeling} this morning.", "Right now I feel {feeling}.", "I feel a little {feeling}.",
+                          "My mood is {feeling}.", "I'm extremely {feeling}!", "Man, I'm {feeling}.",
+                          "I have been feeling {feeling}.", "I'm really {feeling} this week.", "Just feeling {feeling}.",
+                          "i am {feeling} now")
 FEELING_REPLIES = {
     "good": (("I'm glad to hear that!", "That's great, I'm happy for you!"),
              ("I am glad of it, good sir!", "Joy to you, friend, I am glad of it.")),
@@ -140,6 +184,7 @@ FEELING_MARKERS = {"good": ("glad", "great", "happy", "joy", "wonderful"),
 
 
 def feeling_talk() -> list[Talk]:
+    """Each feeling in each phrasing; the training-only feelings and phrasings (`MORE`) never with a held-out phrasing."""
     found = []
     for mood, feelings in (("good", GOOD_FEELINGS), ("bad", BAD_FEELINGS)):
         for feeling in feelings:
@@ -148,6 +193,15 @@ def feeling_talk() -> list[Talk]:
                 replies = tuple(_pick(FEELING_REPLIES[mood][p], message) for p in range(2))
                 found.append(Talk("feelings", (message,), replies, role_of(message, i in FEELING_HELD_OUT),
                                   template=f"feelings/{mood}/{i}"))
+    trained = [(i, p) for i, p in enumerate(FEELING_PHRASINGS) if i not in FEELING_HELD_OUT]
+    more = [(f"{MORE}{i}", p) for i, p in enumerate(MORE_FEELING_PHRASINGS)]
+    for mood, feelings, extra in (("good", GOOD_FEELINGS, MORE_GOOD_FEELINGS), ("bad", BAD_FEELINGS, MORE_BAD_FEELINGS)):
+        pairs = [(feeling, i, p) for feeling in feelings for i, p in more]
+        pairs += [(feeling, f"{MORE}w{i}", p) for feeling in extra for i, p in trained + more]
+        for feeling, i, phrasing in pairs:
+            message = phrasing.format(feeling=feeling)
+            replies = tuple(_pick(FEELING_REPLIES[mood][p], message) for p in range(2))
+            found.append(Talk("feelings", (message,), replies, "train", template=f"feelings/{mood}/{i}"))
     return found
 
 
@@ -160,25 +214,37 @@ LIKES_PHRASINGS = ("Do you like {thing}?", "do you like {thing}", "Do you love {
                    "What do you think of {thing}?", "Do you enjoy {thing}?", "How do you feel about {thing}?",
                    "Is {thing} something you like?", "Are you into {thing}?")
 LIKES_HELD_OUT = (3, 6, 8)
+MORE_LIKED_THINGS = ("horses", "jazz", "snow", "gardening", "maths", "hiking", "the moon", "trains", "video games",
+                     "swimming", "apples", "Shakespeare", "birds", "films", "rock music")
+MORE_LIKES_PHRASINGS = ("Do you like {thing} at all?", "Do you care for {thing}?", "Are you fond of {thing}?",
+                        "Is {thing} your thing?", "Tell me, do you like {thing}?", "I love {thing}. Do you?",
+                        "Any thoughts on {thing}?", "Do you like {thing} too?", "What's your opinion of {thing}?",
+                        "Does {thing} interest you?", "What's your take on {thing}?", "Do you like {thing} or not?",
+                        "How much do you like {thing}?", "Would you say you like {thing}?", "you like {thing}?")
 FAVOURITE_PHRASINGS = ("What is your favourite {what}?", "What's your favorite {what}?", "Which {what} do you like best?",
                        "what {what} do you like?", "Do you have a favourite {what}?")
 FAVOURITE_HELD_OUT = (2,)
+MORE_FAVOURITE_PHRASINGS = ("Tell me your favourite {what}.", "Got a favourite {what}?", "Name your favourite {what}.",
+                            "What {what} do you love most?", "Favourite {what}?", "your favorite {what}?",
+                            "What would you say is your favourite {what}?")
 FAVOURITES = {"colour": "blue", "color": "blue", "food": "pizza", "book": "Hamlet", "animal": "the owl",
               "season": "spring", "song": "any song about rain", "movie": "The Wizard of Oz", "sport": "chess",
               "number": "seven", "play": "Hamlet", "word": "hello"}
 LIKES_MARKERS = ("like", "love", "enjoy", "fond", "favourite", "favorite")
 
 
+def _like_replies(thing: str) -> tuple[str, str]:
+    them = "them" if thing.endswith("s") else "it"
+    return (f"I like {thing}, though I only know {them} from what people write.", f"I am fond of {thing}, good sir.")
+
+
 def likes_talk() -> list[Talk]:
+    """Likes and favourites; the training-only things and phrasings (`MORE`) never with a held-out phrasing."""
     found = []
     for thing in LIKED_THINGS:
         for i, phrasing in enumerate(LIKES_PHRASINGS):
             message = phrasing.format(thing=thing)
-            replies = (f"I like {thing}, though I only know them from what people write.",
-                       f"I am fond of {thing}, good sir.") if thing.endswith("s") else (
-                       f"I like {thing}, though I only know it from what people write.",
-                       f"I am fond of {thing}, good sir.")
-            found.append(Talk("likes", (message,), replies, role_of(message, i in LIKES_HELD_OUT),
+            found.append(Talk("likes", (message,), _like_replies(thing), role_of(message, i in LIKES_HELD_OUT),
                               template=f"likes/thing/{i}"))
     for what, answer in FAVOURITES.items():
         for i, phrasing in enumerate(FAVOURITE_PHRASINGS):
@@ -186,6 +252,17 @@ def likes_talk() -> list[Talk]:
             replies = (f"My favourite {what} is {answer}.", f"My favourite {what}, sir, is {answer}.")
             found.append(Talk("likes", (message,), replies, role_of(message, i in FAVOURITE_HELD_OUT),
                               template=f"likes/favourite/{i}"))
+    trained = [(str(i), p) for i, p in enumerate(LIKES_PHRASINGS) if i not in LIKES_HELD_OUT]
+    more = [(f"{MORE}{i}", p) for i, p in enumerate(MORE_LIKES_PHRASINGS)]
+    pairs = [(thing, i, p) for thing in LIKED_THINGS for i, p in more]
+    pairs += [(thing, f"{MORE}w{i}", p) for thing in MORE_LIKED_THINGS for i, p in trained + more]
+    found += [Talk("likes", (phrasing.format(thing=thing),), _like_replies(thing), "train", template=f"likes/thing/{i}")
+              for thing, i, phrasing in pairs]
+    for what, answer in FAVOURITES.items():
+        for i, phrasing in enumerate(MORE_FAVOURITE_PHRASINGS):
+            found.append(Talk("likes", (phrasing.format(what=what),),
+                              (f"My favourite {what} is {answer}.", f"My favourite {what}, sir, is {answer}."), "train",
+                              template=f"likes/favourite/{MORE}{i}"))
     return found
 
 
@@ -261,6 +338,19 @@ FACT_PHRASINGS = {
                   "Can you tell me what {subject} is?"), (2,)),
 }
 FACT_PHRASINGS["sum/minus"] = FACT_PHRASINGS["sum/times"] = FACT_PHRASINGS["sum/plus"]
+MORE_FACT_PHRASINGS = {
+    "element/symbol": ("Tell me the symbol for {subject}.", "{subject} symbol?", "How is {subject} abbreviated?"),
+    "element/name": ("Name the element {subject}.", "Element with symbol {subject}?", "{subject} means which element?"),
+    "element/number": ("{subject} atomic number?", "Tell me the atomic number of {subject}.",
+                       "Where is {subject} in the periodic table?"),
+    "planet/order": ("Tell me the {subject} planet from the Sun.", "{subject} planet from the sun?"),
+    "planet/position": ("Is {subject} near the Sun?", "In what order is {subject} from the Sun?"),
+    "planet/year": ("A year on {subject} lasts how long?", "{subject} year length?"),
+    "book/author": ("Author of {subject}?", "Whose book is {subject}?", "Who is {subject} by?",
+                    "Tell me who wrote {subject}.", "Name the author of {subject}."),
+    "sum/plus": ("{subject}?", "Compute {subject}.", "What does {subject} make?", "{subject} equals what?"),
+}
+MORE_FACT_PHRASINGS["sum/minus"] = MORE_FACT_PHRASINGS["sum/times"] = MORE_FACT_PHRASINGS["sum/plus"]
 
 
 def _fact_replies(fact: knowledge.Fact) -> tuple[str, str]:
@@ -275,6 +365,9 @@ def fact_talk() -> list[Talk]:
             message = phrasing.format(subject=fact.subject)
             found.append(Talk("facts", (message,), _fact_replies(fact), role_of(message, i in held_out),
                               accepted=fact.accepted, template=f"facts/{fact.kind}/{i}"))
+        found += [Talk("facts", (phrasing.format(subject=fact.subject),), _fact_replies(fact), "train",
+                       accepted=fact.accepted, template=f"facts/{fact.kind}/{MORE}{i}")
+                  for i, phrasing in enumerate(MORE_FACT_PHRASINGS[fact.kind])]
     return found
 
 
@@ -293,6 +386,8 @@ def answer_is_right(reply: str, accepted: tuple[str, ...]) -> bool:
 FOLLOWUP_PHRASINGS = ("And {subject}?", "What about {subject}?", "and {subject}?", "How about {subject}?",
                       "And for {subject}?", "And what about {subject}?", "Same for {subject}?")
 FOLLOWUP_HELD_OUT = (3, 6)
+MORE_FOLLOWUP_PHRASINGS = ("{subject}?", "Now {subject}?", "And the one for {subject}?", "Then {subject}?",
+                           "OK, {subject}?", "And also {subject}?", "What of {subject}?", "now do {subject}")
 FOLLOWUPS_PER_FACT = 2  # other subjects asked after each first question
 
 
@@ -329,8 +424,13 @@ def followup_talk() -> list[Talk]:
         for persona in PERSONAS:
             first = answer if persona == MODERN else shakespearean(answer, question)
             replies = (other_answer, shakespearean(other_answer, key))
-            found.append(Talk("followup", (question, first, message), replies,
-                              role_of(key, i in FOLLOWUP_HELD_OUT), accepted=accepted, template=f"followup/{i}"))
+            role = role_of(key, i in FOLLOWUP_HELD_OUT)
+            found.append(Talk("followup", (question, first, message), replies, role, accepted=accepted,
+                              template=f"followup/{i}"))
+            if role == "train":  # a second, training-only phrasing of the same trained follow-up
+                j = corpora._stable_bucket("more followup " + key) % len(MORE_FOLLOWUP_PHRASINGS)
+                found.append(Talk("followup", (question, first, MORE_FOLLOWUP_PHRASINGS[j].format(subject=subject)),
+                                  replies, role, accepted=accepted, template=f"followup/{MORE}{j}"))
     return found
 
 

@@ -73,7 +73,8 @@ def _smalltalk_items(role: str, size: int, rng: random.Random) -> list[dict]:
 
 def _add_history(items: list[dict], rng: random.Random) -> None:
     """Puts an unrelated earlier exchange before every `WITH_HISTORY_EVERY`-th single-message item."""
-    earlier = [(talk.context[0], talk.replies) for talk in chat_kinds.talk_of("train", ("self", "likes", "feelings"))]
+    earlier = [(talk.context[0], talk.replies) for talk in chat_kinds.talk_of("train", ("self", "likes", "feelings"))
+               if not chat_kinds.is_more(talk)]  # the fixed files were built before the training-only phrasings
     for i, item in enumerate(items):
         if not item["history"] and item["kind"] != "languages" and i % WITH_HISTORY_EVERY == 0:
             message, replies = rng.choice(earlier)

@@ -8,6 +8,12 @@ from keras import layers, ops
 from ..config import Seq2SeqConfig
 
 NEG_INF = -1e9
+# Keras draws embeddings from U(-0.05, 0.05): with them the logits of a new model had a standard
+# deviation of 0.004, every gradient was as small, and each run from random weights sat on the
+# unigram plateau (5.3–5.6 nats per token) for thousands of steps (issue 13: the chatbot left it
+# after about 5,400, the gap filler after 3,000). Drawn from N(0, 1), as PyTorch does, the same
+# chatbot recipe was at 3.81, 2.19 and 1.54 nats after 75, 150 and 225 steps (measured 2026-12-03).
+EMBEDDING_INIT_STDDEV = 1.0
 
 
 class Seq2Seq(keras.Model):
@@ -21,7 +27,9 @@ class Seq2Seq(keras.Model):
     def __init__(self, config: Seq2SeqConfig, **kwargs):
         super().__init__(**kwargs)
         self.config = config
-        self.embedding = layers.Embedding(config.vocab_size, config.embedding_dim, name="embedding")
+        self.embedding = layers.Embedding(
+            config.vocab_size, config.embedding_dim, name="embedding",
+            embeddings_initializer=keras.initializers.RandomNormal(stddev=EMBEDDING_INIT_STDDEV))
         self.encoder = layers.Bidirectional(
             # Named, so that its weights are `encoder/forward_gru/…` in every process (checkpoints store them by
             # name; an unnamed GRU is `gru_1`, `gru_2`… after the first model a process builds).
