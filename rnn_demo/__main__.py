@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import shlex
 import shutil
@@ -87,11 +88,25 @@ def _add_train(sub) -> None:
                                  TrainingConfig])
 
 
+def _positive_float(text: str) -> float:
+    """An argparse type: a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a number above 0")
+    return value
+
+
 def _add_evaluate(sub) -> None:
     evaluate = sub.add_parser("evaluate", help="held-out metrics of a model")
     evaluate.add_argument("what", choices=registry.targets())
     evaluate.add_argument("--model", default=registry.DEFAULT_LANGUAGE_MODEL)
     evaluate.add_argument("--text", type=Path, help="a text file, read as it is (default: held-out plays)")
+    evaluate.add_argument("--dynamic-lr", type=_positive_float, metavar="LR",
+                          help="shakespeare only: also report dynamic evaluation (one SGD step of size LR on "
+                               "each stretch of text after scoring it), beside the static figure")
     evaluate.add_argument("--assets", type=Path, default=ASSETS)
     evaluate.add_argument("--json", action="store_true")
 
@@ -290,7 +305,11 @@ def _evaluate(args) -> dict:
     from .training.recipe import recipe_for
 
     recipe = recipe_for(args.what)
-    return recipe.evaluate(_engine(args.assets), model=args.model, text=args.text)
+    if args.dynamic_lr is None:
+        return recipe.evaluate(_engine(args.assets), model=args.model, text=args.text)
+    if args.what != "shakespeare":
+        raise UsageError("--dynamic-lr applies to `evaluate shakespeare` only (the language models)")
+    return recipe.evaluate(_engine(args.assets), model=args.model, text=args.text, dynamic_lr=args.dynamic_lr)
 
 
 def _generate(args) -> dict:

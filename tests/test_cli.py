@@ -48,6 +48,31 @@ def test_evaluate_text_file(quick_assets, tmp_path, capsys):
     assert result["tokens"] > 0 and 0 < result["bits_per_char"] < 30
 
 
+def test_evaluate_dynamic_reports_beside_the_static_figure(quick_assets, tmp_path, capsys):
+    text = tmp_path / "sonnet.txt"
+    text.write_text("Shall I compare thee to a summer's day?\nThou art more lovely and more temperate:\n" * 3)
+    argv = ["evaluate", "shakespeare", "--text", str(text), "--assets", str(quick_assets), "--json"]
+    _, static = run_json(capsys, argv)
+    code, result = run_json(capsys, argv + ["--dynamic-lr", "0.1"])
+    assert code == 0
+    assert result["bits_per_char"] == pytest.approx(static["bits_per_char"], rel=1e-6)  # never instead of it
+    assert set(result["dynamic"]) == {"bits_per_char", "learning_rate", "segment_tokens", "by_text"}
+    assert list(result["dynamic"]["by_text"]) == ["sonnet.txt"] and result["dynamic"]["learning_rate"] == 0.1
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "fast"])
+def test_a_dynamic_step_that_is_not_a_positive_number_is_refused(quick_assets, capsys, value):
+    with pytest.raises(SystemExit) as exited:
+        main(["evaluate", "shakespeare", "--dynamic-lr", value, "--assets", str(quick_assets)])
+    assert exited.value.code == 2
+    assert "--dynamic-lr" in capsys.readouterr().err
+
+
+def test_dynamic_evaluation_is_for_the_language_models_only(quick_assets, capsys):
+    assert main(["evaluate", "chatbot", "--dynamic-lr", "0.1", "--assets", str(quick_assets)]) == 2
+    assert "applies to `evaluate shakespeare` only" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--prompt", "   "], "empty"),
     (["--prompt", "x" * 100_000], "too long"),

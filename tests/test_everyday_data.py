@@ -91,6 +91,18 @@ def test_kinds_train_on_both_personas_and_after_an_unrelated_turn():
     assert name and all("RNN Playground chatbot" in e.reply for e in name)
 
 
+def test_earlier_turns_are_small_talk_as_often_as_kinds():
+    # "Hello" / "Hey!" before "Who are you?" is how a page's chat starts; a model that had only seen kinds
+    # before a kind answered it "I'm doing great.".
+    smalltalk = {talk.message for talk in dialogues.smalltalk_of("train")}
+    kinds = dialogues.kind_exchanges("train")
+    after = [e.context[0] in smalltalk for e in kinds if len(e.context) == 3 and not e.template.startswith("followup")]
+    assert 0.4 < sum(after) / len(after) < 0.6
+    talk = [e for e in dialogues.smalltalk_exchanges("train") if len(e.context) == 3]
+    assert talk and all(dialogues.reply_kind_is_right(e.reply, e.template) for e in talk)
+    assert {e.persona for e in talk} == {"modern", "shakespeare"}
+
+
 def test_shakespearean_persona_answers_facts_in_its_voice():
     facts = [e for e in dialogues.country_exchanges("train") if e.persona == "shakespeare"]
     peru = [e for e in facts if e.context == ("What is the capital of Peru?",)]
@@ -141,16 +153,23 @@ DIFFERENT_QUESTIONS = {("are you conscious", "are you human"), ("how do you lear
                        ("who owns you", "who built you"), ("who taught you", "who built you")}
 
 
-@pytest.mark.parametrize("kind", ("self", "feelings", "likes", "followup"))
+def _without_hey(words: tuple[str, ...]) -> tuple[str, ...]:
+    return words[1:] if words[:1] == ("hey",) else words
+
+
+@pytest.mark.parametrize("kind", ("self", "feelings", "likes", "jokes", "followup"))
 def test_training_only_phrasings_differ_from_heldout_ones_by_more_than_a_word(kind):
     # The "+" phrasings were written after the held-out sets were fixed; a synonym swapped into a held-out
     # phrasing ("Who designed you?" / "Who built you?") would make the held-out figure a memory test.
     held_out = {tuple(everyday.normalised(talk.context[-1]).split()) for role in heldout.ROLES
                 for talk in chat_kinds.talk_of(role, (kind,))}
+    # Not the lowercase and "Hey, …" forms of the first trained phrasings ("+t"): they are as near the
+    # held-out ones as those phrasings always were ("Who made you?" / "Who built you?").
     more = {tuple(everyday.normalised(talk.context[-1]).split()) for talk in chat_kinds.talk(kind)
-            if chat_kinds.is_more(talk)}
+            if chat_kinds.is_more(talk) and f"/{chat_kinds.MORE}t" not in talk.template}
     assert more and held_out
-    close = {(" ".join(a), " ".join(b)) for a in more for b in held_out if _word_distance(list(a), list(b)) <= 1}
+    close = {(" ".join(_without_hey(a)), " ".join(_without_hey(b))) for a in more for b in held_out
+             if _word_distance(list(a), list(b)) <= 1}
     close -= DIFFERENT_QUESTIONS
     close = sorted(close)
     assert not close, close[:5]

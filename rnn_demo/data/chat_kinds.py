@@ -142,6 +142,13 @@ def variants(message: str, held_out: bool) -> tuple[str, ...]:
     return tuple(dict.fromkeys((message, bare, "Hey, " + bare + message[len(message.rstrip("?.!")):])))
 
 
+def typed(message: str) -> tuple[str, ...]:
+    """The forms of a trained message that `variants` gives a held-out one, but for the message itself: the
+    first models met lowercase and "Hey, …" questions about themselves only in the held-out sets, and
+    answered them worst (`who built you` → "Good morning to you too!")."""
+    return variants(message, True)[1:]
+
+
 def _topic_talk(kind: str, topics: tuple[Topic, ...]) -> list[Talk]:
     found = []
     for topic in topics:
@@ -149,8 +156,11 @@ def _topic_talk(kind: str, topics: tuple[Topic, ...]) -> list[Talk]:
             for message in variants(phrasing, i in topic.held_out):
                 role = role_of(f"{kind} {topic.name} {message}", i in topic.held_out)
                 found.append(Talk(kind, (message,), topic.replies, role, template=f"{kind}/{topic.name}/{i}"))
+        trained = [p for i, p in enumerate(topic.phrasings) if i not in topic.held_out]
+        found += [Talk(kind, (message,), topic.replies, "train", template=f"{kind}/{topic.name}/{MORE}t{i}")
+                  for i, phrasing in enumerate(trained) for message in typed(phrasing)]
         found += [Talk(kind, (message,), topic.replies, "train", template=f"{kind}/{topic.name}/{MORE}{i}")
-                  for i, message in enumerate(topic.more)]
+                  for i, phrasing in enumerate(topic.more) for message in (phrasing,) + typed(phrasing)]
     return found
 
 
@@ -220,7 +230,10 @@ MORE_LIKES_PHRASINGS = ("Do you like {thing} at all?", "Do you care for {thing}?
                         "Is {thing} your thing?", "Tell me, do you like {thing}?", "I love {thing}. Do you?",
                         "Any thoughts on {thing}?", "Do you like {thing} too?", "What's your opinion of {thing}?",
                         "Does {thing} interest you?", "What's your take on {thing}?", "Do you like {thing} or not?",
-                        "How much do you like {thing}?", "Would you say you like {thing}?", "you like {thing}?")
+                        "How much do you like {thing}?", "Would you say you like {thing}?", "you like {thing}?",
+                        # Questions that start "Are you …" and are about a thing: the first retrained model
+                        # answered every held-out "Are you into {thing}?" as a question about itself.
+                        "Are you interested in {thing}?", "Are you keen on {thing}?", "Are you crazy about {thing}?")
 FAVOURITE_PHRASINGS = ("What is your favourite {what}?", "What's your favorite {what}?", "Which {what} do you like best?",
                        "what {what} do you like?", "Do you have a favourite {what}?")
 FAVOURITE_HELD_OUT = (2,)
@@ -274,6 +287,9 @@ JOKE_PHRASINGS = ("Tell me a joke.", "tell me a joke", "Do you know any jokes?",
                   "Cheer me up with a joke.", "Tell us a joke!", "joke please", "Be funny.", "Do you have a joke?",
                   "Could you tell me a funny joke?", "I need a laugh.", "Tell me your best joke.")
 JOKE_HELD_OUT = (3, 8, 12, 16, 19)
+MORE_JOKE_PHRASINGS = ("I could use a joke.", "Got any jokes?", "Crack a joke.", "Amuse me.", "How about a joke?",
+                       "What's a good joke?", "Any jokes?", "Want to tell me a joke?", "Lighten the mood with a joke.",
+                       "I'd love to hear a joke.")
 JOKE_LEADS = ("Here's one: ", "A jest, sir: ")
 
 
@@ -298,6 +314,16 @@ def joke_talk() -> list[Talk]:
                     continue
                 found.append(Talk("jokes", (message,), (JOKE_LEADS[0] + joke, JOKE_LEADS[1] + joke), role,
                                   template=f"jokes/{i}"))
+    trained = [(f"{MORE}t{i}", message) for i, phrasing in enumerate(JOKE_PHRASINGS) if i not in JOKE_HELD_OUT
+               for message in typed(phrasing)]
+    trained += [(f"{MORE}{i}", message) for i, phrasing in enumerate(MORE_JOKE_PHRASINGS)
+                for message in (phrasing,) + typed(phrasing)]
+    # The training-only phrasings (`MORE`), four times as many as the first ones, each with a quarter as
+    # many jokes: the long joke replies would otherwise take much of the kinds' gradient.
+    for i, message in trained:
+        found += [Talk("jokes", (message,), (JOKE_LEADS[0] + joke, JOKE_LEADS[1] + joke), "train", template=f"jokes/{i}")
+                  for j, joke in enumerate(every)
+                  if corpora._stable_bucket(f"joke {message} {j}") < 100 // len(JOKE_PHRASINGS)]
     return found
 
 

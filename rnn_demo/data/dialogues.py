@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -427,10 +428,16 @@ def smalltalk_of(split: str) -> tuple[SmallTalk, ...]:
 
 
 def smalltalk_exchanges(split: str) -> tuple[Exchange, ...]:
-    """Each small-talk message of `split` answered in both personas."""
-    return tuple(Exchange(persona, (talk.message,), reply, "smalltalk", talk.kind)
-                 for talk in smalltalk_of(split)
-                 for persona, reply in zip((MODERN, SHAKESPEARE), talk.replies))
+    """Each small-talk message of `split` answered in both personas, alone and after an earlier exchange
+    (`_after_earlier`)."""
+    found = []
+    for talk in smalltalk_of(split):
+        for p, (persona, reply) in enumerate(zip((MODERN, SHAKESPEARE), talk.replies)):
+            found.append(Exchange(persona, (talk.message,), reply, "smalltalk", talk.kind))
+            context = _after_earlier(split, p, talk.message)
+            if context:
+                found.append(Exchange(persona, context, reply, "smalltalk", talk.kind))
+    return tuple(found)
 
 
 def reply_kind_is_right(reply: str, kind: str) -> bool:
@@ -468,19 +475,37 @@ def kind_exchanges(split: str) -> tuple[Exchange, ...]:
     """The messages of `chat_kinds` of `split` (self, feelings, likes, jokes, facts, follow-ups), in both
     voices, each single message also after an unrelated earlier exchange of the same split."""
     corpora.check_split(split)
-    talks = chat_kinds.talk_of(split)
     found = []
-    for talk in talks:
+    for talk in chat_kinds.talk_of(split):
         for p, (persona, reply) in enumerate(zip((MODERN, SHAKESPEARE), talk.replies)):
             found.append(Exchange(persona, talk.context, reply, "kinds", talk.template))
-            if len(talk.context) == 1:
-                # The same message after an unrelated exchange: a page's chat has history, and the
-                # first chatbots answered every second message "I am not." (issue 13).
-                earlier = talks[corpora._stable_bucket(f"earlier {persona} {talk.context[0]}") * len(talks) // 100]
-                if len(earlier.context) == 1 and earlier.context != talk.context:
-                    found.append(Exchange(persona, (earlier.context[0], earlier.replies[p], talk.context[0]), reply,
-                                          "kinds", talk.template))
+            context = _after_earlier(split, p, talk.context[0]) if len(talk.context) == 1 else None
+            if context:
+                found.append(Exchange(persona, context, reply, "kinds", talk.template))
     return tuple(found)
+
+
+@functools.lru_cache(maxsize=None)
+def _earlier_exchanges(split: str) -> tuple[tuple, tuple]:
+    """(message, replies in both voices) of every single-message kind of `split`, and of its small talk."""
+    kinds = tuple((talk.context[0], talk.replies) for talk in chat_kinds.talk_of(split) if len(talk.context) == 1)
+    return kinds, tuple((talk.message, talk.replies) for talk in smalltalk_of(split))
+
+
+def _after_earlier(split: str, persona_index: int, message: str) -> tuple[str, str, str] | None:
+    """`message` after an unrelated exchange of `split` (its message and the reply in the same voice), or
+    None when the one drawn is the message itself.
+
+    A page's chat has history: the first chatbots answered every second message "I am not.", and one
+    whose earlier turns came from the kinds alone answered "Who are you?" after "Hello" / "Hey!" with
+    "I'm doing great." (issue 13). Half the earlier exchanges are small talk, as in a visitor's chat.
+    """
+    draw = int(hashlib.sha256(f"earlier {persona_index} {message}".encode("utf-8")).hexdigest(), 16)
+    pool = _earlier_exchanges(split)[draw % 2]
+    earlier_message, replies = pool[(draw // 2) % len(pool)]
+    if earlier_message == message:
+        return None
+    return earlier_message, replies[persona_index], message
 
 
 # --- everything ------------------------------------------------------------------------

@@ -34,10 +34,13 @@ SAMPLED = {"plays": 6_000, "everyday": 30_000}
 # Greetings outnumber the other kinds of small talk about 4 to 1 (they are built from more
 # parts); with one copy of each, the first model with small talk answered "See you soon!"
 # and "Thank you so much" with "Good morrow to you!" (0 of 60 held-out farewells right).
-SMALLTALK_COPIES = {"wellbeing": 4, "thanks": 3, "farewell": 3}  # by kind; greetings once
+# Wellbeing has ten messages; at four copies "How are you?" got the reply to "How do you work?".
+SMALLTALK_COPIES = {"wellbeing": 8, "thanks": 3, "farewell": 3}  # by kind; greetings once
 # Questions about the bot itself are the fewest kind (110 phrasings against a thousand feelings)
-# and were the worst answered (12.5% of held-out phrasings): more copies of each.
-KIND_COPIES = {"self": 3}  # by chat_kinds kind; the others once
+# and were the worst answered (12.5% of held-out phrasings): more copies of each. The model trained
+# with three answered "How are you?" and the held-out "Are you into pizza?" about itself; with their
+# lowercase and "Hey, …" forms now trained too (`chat_kinds.typed`, about twice the messages), two.
+KIND_COPIES = {"self": 2}  # by chat_kinds kind; the others once
 # Held-out pairs for the validation loss (early stopping, learning-rate decay), per source.
 VALIDATION_PER_SOURCE = {"chat": None, "facts": 1_000, "plays": 300, "smalltalk": 300, "everyday": 500, "kinds": 1_000}
 QUICK_VALIDATION_PAIRS = 64

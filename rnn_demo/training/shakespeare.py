@@ -72,20 +72,30 @@ def read_text_file(path: Path) -> str:
         raise InputError(f"cannot read --text {path}: {error}") from None
 
 
-def evaluate(engine, *, model: str, text: Path | None) -> dict:
+def evaluate(engine, *, model: str, text: Path | None, dynamic_lr: float | None = None) -> dict:
     """Held-out bits per character of a served language model, with the state carried through each text.
 
     Args:
         engine: the serving `Engine`, which loads the model.
         model: the language model's name.
         text: a file read as it is; None: the held-out plays.
+        dynamic_lr: also measure dynamic evaluation with this SGD step (`evaluation.dynamic_bits_per_char`),
+            reported under "dynamic" beside the static figure, never instead of it.
     Returns:
-        {"bits_per_char", "chars", "tokens"}.
+        {"bits_per_char", "chars", "tokens"}, and "dynamic" when asked.
     """
     keras_model = engine.language_model(model).model
-    texts = [read_text_file(text)] if text else [play.text for play in corpora.play_split("validation")]
+    named = [(text.name, read_text_file(text))] if text else [(play.name, play.text)
+                                                              for play in corpora.play_split("validation")]
+    texts = [body for _, body in named]
     metrics = evaluation.bits_per_char(keras_model, engine.tokenizer, texts)
-    return {key: metrics[key] for key in METRICS_REPORTED}
+    reported = {key: metrics[key] for key in METRICS_REPORTED}
+    if dynamic_lr is not None:
+        dynamic = evaluation.dynamic_bits_per_char(keras_model, engine.tokenizer, texts, learning_rate=dynamic_lr)
+        reported["dynamic"] = {"bits_per_char": dynamic["bits_per_char"], "learning_rate": dynamic_lr,
+                               "segment_tokens": dynamic["segment_tokens"],
+                               "by_text": dict(zip((name for name, _ in named), dynamic["per_text"]))}
+    return reported
 
 
 RECIPE = Recipe(family=FAMILY, training=TRAINING, train=train, evaluate=evaluate,
