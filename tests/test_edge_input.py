@@ -161,10 +161,11 @@ def test_the_smallest_temperature_samples_the_greedy_text(engine, request_):
 def test_the_smallest_temperature_samples_the_greedy_chat_reply(engine):
     coldest = serve(engine, ChatRequest("Hello", decoding="sample", temperature=LIMITS.min_temperature, seed=3))
     greedy = serve(engine, ChatRequest("Hello", decoding="greedy"))
-    # The tiny test model has near-ties (logits within 0.01), where the floor may pick either token; what
-    # matters is that every pick is a near-best one: no garbage, no empty reply (degenerate temperatures gave
-    # both). Garbage would lie nats per token below the greedy reply's mean log-probability.
-    assert coldest.text and coldest.text.split()[:2] == greedy.text.split()[:2]
+    # The tiny test model has near-ties (logits within 0.01), where the floor may pick either token, even
+    # the first (the quick chatbot of embeddings drawn from N(0, 1) did); what matters is that every pick is
+    # a near-best one: no garbage, no empty reply (degenerate temperatures gave both). Garbage would lie nats
+    # per token below the greedy reply's mean log-probability.
+    assert coldest.text.strip()
     assert coldest.confidence == pytest.approx(greedy.confidence, abs=0.1)
 
 
