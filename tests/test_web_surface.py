@@ -265,7 +265,9 @@ def test_events_marked_private_are_not_callable_through_the_api(demo, base):
                      f"/gradio_api/api/{name}"):
             response = httpx.post(base + path, json={"data": []}, timeout=HTTP_TIMEOUT_S)
             assert response.status_code == 404 and name in response.json()["detail"], path
-    client = Client(demo.local_url, verbose=False)
+    # The test's timeout, not httpx's default 5 s: in a whole-suite run from a clean clone on the 2-core
+    # machine, gradio_client once timed out here reading the app's config.
+    client = Client(demo.local_url, verbose=False, httpx_kwargs={"timeout": HTTP_TIMEOUT_S})
     for index, name in private.items():
         with pytest.raises((ValueError, httpx.HTTPStatusError)):  # unknown to gradio_client, or 403 by the app
             client.predict(api_name=f"/{name}")
