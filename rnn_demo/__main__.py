@@ -305,11 +305,12 @@ def _evaluate(args) -> dict:
     from .training.recipe import recipe_for
 
     recipe = recipe_for(args.what)
-    if args.dynamic_lr is None:
-        return recipe.evaluate(_engine(args.assets), model=args.model, text=args.text)
-    if args.what != "shakespeare":
-        raise UsageError("--dynamic-lr applies to `evaluate shakespeare` only (the language models)")
-    return recipe.evaluate(_engine(args.assets), model=args.model, text=args.text, dynamic_lr=args.dynamic_lr)
+    options = {}
+    if args.dynamic_lr is not None:
+        if args.what != "shakespeare":
+            raise UsageError("--dynamic-lr applies to `evaluate shakespeare` only (the language models)")
+        options["dynamic_lr"] = args.dynamic_lr
+    return recipe.evaluate(_engine(args.assets), model=args.model, text=args.text, **options)
 
 
 def _generate(args) -> dict:

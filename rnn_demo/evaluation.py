@@ -24,14 +24,17 @@ def _log_likelihood_fn(model):
     return chunk_log_likelihood
 
 
-def text_bits(model, tokenizer: Tokenizer, text: str, chunk_fn=None) -> tuple[float, int]:
+def text_bits(model, tokenizer: Tokenizer, text: str, chunk_fn=None, *,
+              chunk_tokens: int = EVAL_CHUNK_TOKENS) -> tuple[float, int]:
     """−Σ log2 p(token) over `text` (conditioned on BOS), with the state carried throughout.
 
     Args:
         model: a Keras language model.
         tokenizer: the shared tokenizer.
         text: the text, read as it is.
-        chunk_fn: `_log_likelihood_fn(model)`, to share its compiled graph between texts.
+        chunk_fn: `_log_likelihood_fn(model)`, to share its compiled graph between texts (or any function
+            of the same signature, such as `_dynamic_step_fn`'s).
+        chunk_tokens: tokens scored by one call of `chunk_fn`.
     Returns:
         (total bits, number of tokens).
     """
@@ -39,8 +42,8 @@ def text_bits(model, tokenizer: Tokenizer, text: str, chunk_fn=None) -> tuple[fl
     chunk_fn = chunk_fn or _log_likelihood_fn(model)
     states = [[tf.constant(s) for s in layer] for layer in model.initial_state(1)]
     total_nats = 0.0
-    for start in range(0, len(ids) - 1, EVAL_CHUNK_TOKENS):
-        stop = min(start + EVAL_CHUNK_TOKENS, len(ids) - 1)
+    for start in range(0, len(ids) - 1, chunk_tokens):
+        stop = min(start + chunk_tokens, len(ids) - 1)
         inputs = tf.constant(ids[None, start:stop])
         targets = tf.constant(ids[None, start + 1:stop + 1])
         log_likelihood, states = chunk_fn(inputs, targets, states)
@@ -116,29 +119,20 @@ def dynamic_bits_per_char(model, tokenizer: Tokenizer, texts, *, learning_rate: 
     """
     step = _dynamic_step_fn(model, learning_rate)
     original = [variable.numpy() for variable in model.trainable_variables]
-    nats = chars = tokens = 0
+    bits = chars = tokens = 0
     per_text = []
-    try:
-        for text in texts:
-            text_nats = nats
-            ids = np.asarray([BOS_ID] + tokenizer.encode(text), dtype=np.int32)
-            states = [[tf.constant(s) for s in layer] for layer in model.initial_state(1)]
-            for start in range(0, len(ids) - 1, segment_tokens):
-                stop = min(start + segment_tokens, len(ids) - 1)
-                log_likelihood, states = step(tf.constant(ids[None, start:stop]),
-                                              tf.constant(ids[None, start + 1:stop + 1]), states)
-                nats -= float(log_likelihood)
+    for text in texts:
+        try:
+            text_bits_, text_tokens = text_bits(model, tokenizer, text, step, chunk_tokens=segment_tokens)
+        finally:
             for variable, value in zip(model.trainable_variables, original):
                 variable.assign(value)
-            tokens += len(ids) - 1
-            chars += len(text)
-            per_text.append((nats - text_nats) / math.log(2) / max(len(text), 1))
-    finally:
-        for variable, value in zip(model.trainable_variables, original):
-            variable.assign(value)
+        bits += text_bits_
+        tokens += text_tokens
+        chars += len(text)
+        per_text.append(text_bits_ / max(len(text), 1))
     if chars == 0:
         raise ValueError("no text to evaluate")
-    bits = nats / math.log(2)
     return {"bits_per_char": bits / chars, "chars": chars, "tokens": tokens, "bits_per_token": bits / max(tokens, 1),
             "learning_rate": learning_rate, "segment_tokens": segment_tokens, "per_text": per_text}
 

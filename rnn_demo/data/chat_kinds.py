@@ -301,29 +301,32 @@ def jokes() -> tuple[str, ...]:
     return tuple(joke for joke in neutral if len(joke.split()) <= MAX_JOKE_WORDS and joke.isascii())
 
 
-def joke_talk() -> list[Talk]:
-    """Each joke phrasing, answered with jokes chosen by hash; training repeats each phrasing with several jokes."""
-    found = []
+# Of the jokes, the share (in %) each trained phrasing is answered with: training repeats a phrasing with
+# several jokes. The training-only phrasings (`MORE`), four times as many as the first ones, get a
+# quarter of that: the long joke replies would otherwise take much of the kinds' gradient.
+JOKES_PERCENT = 100 // len(JOKE_PHRASINGS) * 4
+
+
+def _answered_with_jokes(message: str, role: str, template: str, percent: int) -> list[Talk]:
+    """`message` answered with each joke whose hash falls below `percent` (a held-out one: the first joke)."""
     every = jokes()
+    chosen = [joke for j, joke in enumerate(every) if corpora._stable_bucket(f"joke {message} {j}") < percent]
+    return [Talk("jokes", (message,), (JOKE_LEADS[0] + joke, JOKE_LEADS[1] + joke), role, template=template)
+            for joke in (chosen if role == "train" else every[:1])]
+
+
+def joke_talk() -> list[Talk]:
+    """Each joke phrasing, answered with jokes chosen by hash (`JOKES_PERCENT`)."""
+    found = []
     for i, phrasing in enumerate(JOKE_PHRASINGS):
         for message in variants(phrasing, i in JOKE_HELD_OUT):
-            role = role_of(message, i in JOKE_HELD_OUT)
-            chosen = every if role == "train" else every[:1]
-            for j, joke in enumerate(chosen):
-                if role == "train" and corpora._stable_bucket(f"joke {message} {j}") >= 100 // len(JOKE_PHRASINGS) * 4:
-                    continue
-                found.append(Talk("jokes", (message,), (JOKE_LEADS[0] + joke, JOKE_LEADS[1] + joke), role,
-                                  template=f"jokes/{i}"))
-    trained = [(f"{MORE}t{i}", message) for i, phrasing in enumerate(JOKE_PHRASINGS) if i not in JOKE_HELD_OUT
-               for message in typed(phrasing)]
-    trained += [(f"{MORE}{i}", message) for i, phrasing in enumerate(MORE_JOKE_PHRASINGS)
-                for message in (phrasing,) + typed(phrasing)]
-    # The training-only phrasings (`MORE`), four times as many as the first ones, each with a quarter as
-    # many jokes: the long joke replies would otherwise take much of the kinds' gradient.
-    for i, message in trained:
-        found += [Talk("jokes", (message,), (JOKE_LEADS[0] + joke, JOKE_LEADS[1] + joke), "train", template=f"jokes/{i}")
-                  for j, joke in enumerate(every)
-                  if corpora._stable_bucket(f"joke {message} {j}") < 100 // len(JOKE_PHRASINGS)]
+            found += _answered_with_jokes(message, role_of(message, i in JOKE_HELD_OUT), f"jokes/{i}", JOKES_PERCENT)
+    more = [(f"{MORE}t{i}", message) for i, phrasing in enumerate(JOKE_PHRASINGS) if i not in JOKE_HELD_OUT
+            for message in typed(phrasing)]
+    more += [(f"{MORE}{i}", message) for i, phrasing in enumerate(MORE_JOKE_PHRASINGS)
+             for message in (phrasing,) + typed(phrasing)]
+    for i, message in more:
+        found += _answered_with_jokes(message, "train", f"jokes/{i}", JOKES_PERCENT // 4)
     return found
 
 

@@ -133,8 +133,13 @@ def play_split(split: str) -> tuple[Play, ...]:
     return tuple(play for play in plays() if (play.name in VALIDATION_PLAYS) == held_out)
 
 
+def _stable_hash(key: str) -> int:
+    """A hash of `key` that is the same in every process and on every machine (unlike `hash`)."""
+    return int(hashlib.sha256(key.encode("utf-8")).hexdigest(), 16)
+
+
 def _stable_bucket(key: str) -> int:
-    return int(hashlib.sha256(key.encode("utf-8")).hexdigest(), 16) % 100
+    return _stable_hash(key) % 100
 
 
 @functools.lru_cache(maxsize=None)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -500,7 +499,7 @@ def _after_earlier(split: str, persona_index: int, message: str) -> tuple[str, s
     whose earlier turns came from the kinds alone answered "Who are you?" after "Hello" / "Hey!" with
     "I'm doing great." (issue 13). Half the earlier exchanges are small talk, as in a visitor's chat.
     """
-    draw = int(hashlib.sha256(f"earlier {persona_index} {message}".encode("utf-8")).hexdigest(), 16)
+    draw = corpora._stable_hash(f"earlier {persona_index} {message}")
     pool = _earlier_exchanges(split)[draw % 2]
     earlier_message, replies = pool[(draw // 2) % len(pool)]
     if earlier_message == message:
