@@ -17,6 +17,7 @@ from rnn_demo import entry  # noqa: E402
 SERVES_MCP = __name__ == "__main__" and entry.serves_mcp(sys.argv[1:], os.environ)
 if __name__ == "__main__" and not SERVES_MCP:
     entry.refuse(entry.MCP_PACKAGE)  # before Gradio is imported: see rnn_demo.entry
+entry.skip_stub_writing()  # Gradio's type stubs are not rewritten while it imports: see rnn_demo.entry
 
 from rnn_demo.serving import Engine, memory  # noqa: E402
 from rnn_demo.ui import after_launch, build_demo, launch_options  # noqa: E402

@@ -1,15 +1,27 @@
-"""What `python app.py` settles before Gradio is imported: its command line, and the imports it refuses.
+"""What `python app.py` settles before Gradio is imported: its command line, the imports it refuses, and
+the type stubs Gradio would otherwise rewrite while it imports.
 
 Gradio's MCP server class imports the MCP SDK in its class body, so `import gradio` loads it (13 MB
 resident, 0.1-0.4 s here) even when no MCP server is started; Gradio takes an ImportError there as
 "not installed" and goes on. `python app.py` without `--mcp` refuses the import before Gradio is
 imported: the served app is the same, lighter. Nothing is refused in any other process.
+
+Gradio 6's component metaclass also refreshes a `.pyi` type stub beside every component's source each time
+a component class is created, `import gradio` included: it reads and parses the source of ~40 components
+and rewrites the stub when it differs. That is an aid for authors of custom components (their editors read
+the stubs); it changes nothing in the served app, and it was about half of `import gradio` here (2.6-3.1 s
+instead of 5.0-7.0 s, measured A/B on a busy 2-core machine). A served app should not write into its own
+installation either (a read-only image, a non-root container user). `python app.py` skips it.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.machinery
+import logging
 import sys
 from collections.abc import Mapping
+
+log = logging.getLogger(__name__)
 
 MCP_PACKAGE = "mcp"
 MCP_VARIABLE = "GRADIO_MCP_SERVER"  # Gradio's own switch for its MCP server, read here too
@@ -46,3 +58,45 @@ def refuse(*packages: str) -> RefusedImports:
     finder = RefusedImports(*packages)
     sys.meta_path.insert(0, finder)
     return finder
+
+
+STUB_MODULE = "gradio.component_meta"  # where Gradio's metaclass calls STUB_WRITER as each component class is made
+STUB_WRITER = "create_or_modify_pyi"
+
+
+def _no_stub(*args, **kwargs) -> None:
+    """Stands in for Gradio's stub writer: writes nothing."""
+
+
+class StubWritingSkipped:
+    """A meta path finder that loads Gradio's component metaclass module as usual, then replaces its stub writer
+    with one that writes nothing. It acts once, on that module's first import, and then leaves `sys.meta_path`."""
+
+    def find_spec(self, name: str, path=None, target=None):
+        if name != STUB_MODULE:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is None or spec.loader is None:
+            return None
+        execute = spec.loader.exec_module
+
+        def exec_module(module):
+            execute(module)
+            if hasattr(module, STUB_WRITER):
+                setattr(module, STUB_WRITER, _no_stub)
+            else:  # another Gradio: its stubs (if any) are written as it decides
+                log.warning("%s has no %s: Gradio's stub writing left as it is", STUB_MODULE, STUB_WRITER)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+def skip_stub_writing() -> bool:
+    """Makes Gradio, when this process imports it, skip refreshing its components' type stubs (see the module's
+    text). Returns False, doing nothing, when Gradio's metaclass module is already imported."""
+    if STUB_MODULE in sys.modules:
+        return False
+    if not any(isinstance(finder, StubWritingSkipped) for finder in sys.meta_path):
+        sys.meta_path.insert(0, StubWritingSkipped())
+    return True

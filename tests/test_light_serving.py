@@ -114,3 +114,51 @@ def test_a_refused_package_reads_as_not_installed_and_others_still_import(monkey
     assert importlib.import_module("xmlrpc.client") is not None
     monkeypatch.delitem(sys.modules, "xmlrpc.client")
     monkeypatch.delitem(sys.modules, "xmlrpc")
+
+
+CUSTOM_COMPONENT = '''
+import gradio as gr
+
+
+class Shout(gr.Textbox):
+    """A component class of our own: Gradio's metaclass would write a stub beside this file."""
+'''
+STUB_PROBE = '''
+import sys
+sys.path[:0] = [{root!r}, {folder!r}]
+if {skip!r}:
+    from rnn_demo import entry
+    assert entry.skip_stub_writing()
+import gradio.component_meta as meta
+import shout
+print(meta.create_or_modify_pyi.__module__)
+'''
+
+
+@pytest.mark.parametrize("skip", [True, False])
+def test_gradio_writes_no_type_stub_where_the_app_skips_it(tmp_path, skip):
+    """With `entry.skip_stub_writing()` (as app.py calls it) a component class made after `import gradio` leaves
+    no `.pyi` beside its source; without it, Gradio writes one (the control: the test can fail)."""
+    (tmp_path / "shout.py").write_text(CUSTOM_COMPONENT)
+    probe = STUB_PROBE.format(root=str(ROOT), folder=str(tmp_path), skip=skip)
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-1] == ("rnn_demo.entry" if skip else "gradio.component_meta")
+    assert (tmp_path / "shout.pyi").exists() is not skip
+
+
+def test_stub_writing_is_skipped_only_before_gradio_is_imported(monkeypatch):
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    monkeypatch.setitem(sys.modules, entry.STUB_MODULE, object())
+    assert entry.skip_stub_writing() is False
+    assert not any(isinstance(finder, entry.StubWritingSkipped) for finder in sys.meta_path)
+    monkeypatch.delitem(sys.modules, entry.STUB_MODULE)
+    assert entry.skip_stub_writing() is True
+    assert entry.skip_stub_writing() is True  # a second call adds no second finder
+    assert sum(isinstance(finder, entry.StubWritingSkipped) for finder in sys.meta_path) == 1
+
+
+def test_app_py_skips_gradio_stub_writing_before_it_imports_gradio():
+    source = (ROOT / "app.py").read_text()
+    assert source.index("entry.skip_stub_writing()") < source.index("from rnn_demo.serving import")

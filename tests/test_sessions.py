@@ -50,3 +50,22 @@ def test_gradios_session_state_is_still_built_as_the_lean_one_assumes(quick_asse
         assert set(vars(full)) == set(vars(lean))
         assert full.config_values and lean.config_values == {}
         assert lean.blocks_config.blocks.keys() == full.blocks_config.blocks.keys()
+
+
+def test_the_page_makes_one_fastapi_app_the_one_launch_serves(quick_assets, serve_app, monkeypatch):
+    """Gradio would make an app of the page when the Blocks is made, closed and queued (page._no_app_until_launch):
+    building makes none, `launch` makes the one that serves, and the page works through it."""
+    from gradio.routes import App
+
+    from rnn_demo.ui import build_demo
+
+    made = []
+    create = App.create_app
+    spy = staticmethod(lambda *args, **kwargs: made.append(1) or create(*args, **kwargs))
+    monkeypatch.setattr(App, "create_app", spy)
+    demo = build_demo(Engine(quick_assets))
+    assert made == [] and demo.app is None
+    assert App.__dict__["create_app"] is spy  # put back once the page is built
+    with serve_app(Engine(quick_assets)) as served:
+        assert len(made) == 1 and served.server_app is served.app
+        assert "event: complete" in rest_fill(served, session_hash="one-app")

@@ -1,9 +1,11 @@
 """The page: its intro, the models' status, one tab per module of `ui.tabs`, the queue and serving options."""
 from __future__ import annotations
 
+import contextlib
 from types import ModuleType
 
 import gradio as gr
+from gradio.routes import App
 from starlette.middleware import Middleware
 
 from ..serving import Engine
@@ -79,7 +81,7 @@ def build_demo(engine: Engine, *, queue_size: int = QUEUE_SIZE, streams: int = S
     Returns:
         The page, ready to launch with `launch_options()`.
     """
-    with gr.Blocks(title=TITLE, delete_cache=CACHE_CLEANUP) as demo:
+    with _no_app_until_launch(), gr.Blocks(title=TITLE, delete_cache=CACHE_CLEANUP) as demo:
         _switches()
         gr.Markdown(t("page.intro"))
         with gr.Accordion(t("page.models"), open=False):
@@ -92,7 +94,27 @@ def build_demo(engine: Engine, *, queue_size: int = QUEUE_SIZE, streams: int = S
             return notices.refreshed(engine, status, boxes, language.of(request))
 
         demo.load(refresh, None, [status, *boxes.values()], api_name=False)
-    return configure_queue(demo, queue_size=queue_size, streams=streams)
+    with _no_app_until_launch():
+        return configure_queue(demo, queue_size=queue_size, streams=streams)
+
+
+@contextlib.contextmanager
+def _no_app_until_launch():
+    """Gradio 6 makes a FastAPI app of the page (80 routes, each analysed by FastAPI) when a Blocks is made, when
+    it is closed and when it is queued, and throws each away: `launch` makes the one that serves. Within this
+    block it makes none (the Blocks' `app` stays None until `launch`), which takes a fifth of a second or more off
+    every start. Process-wide while it lasts, like any class attribute: pages are built one at a time."""
+    made = App.__dict__["create_app"]
+    App.create_app = staticmethod(_no_app)
+    try:
+        yield
+    finally:
+        App.create_app = made
+
+
+def _no_app(blocks, *args, **kwargs) -> None:
+    """Stands in for `App.create_app` while a page is built: no app."""
+    return None
 
 
 def _switches() -> None:
