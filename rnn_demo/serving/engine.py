@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -55,6 +56,18 @@ class LoadedModel:
         return self.checkpoint.model
 
 
+CACHE_VARIABLE = "RNN_DEMO_CACHE_DIR"
+
+
+def default_cache_dir(environ=os.environ) -> Path:
+    """$RNN_DEMO_CACHE_DIR, else rnn-demo in $XDG_CACHE_HOME (~/.cache when unset): where the app keeps what it
+    builds from installed data between starts. Nothing there is required: a missing or read-only folder only
+    means building again."""
+    if environ.get(CACHE_VARIABLE):
+        return Path(environ[CACHE_VARIABLE])
+    return Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rnn-demo"
+
+
 class Engine:
     """The demo's models, loaded once and shared by every user; all calls are thread-safe.
 
@@ -63,9 +76,12 @@ class Engine:
     requests at work (which sets the cores of the compiled sampler).
     """
 
-    def __init__(self, assets: str | Path, limits: Limits = LIMITS):
+    def __init__(self, assets: str | Path, limits: Limits = LIMITS, cache_dir: Path | None | str = "default"):
+        """`cache_dir`: where what is built from the installed data is kept between starts (the memory of the
+        plays); "default": `default_cache_dir()`; None: nothing kept."""
         self.assets = Path(assets)
         self.limits = limits
+        self.cache_dir = default_cache_dir() if cache_dir == "default" else cache_dir
         self._lock = threading.Lock()
         self._tokenizer: Tokenizer | None = None
         self._models: dict[str, LoadedModel] = {}
@@ -144,7 +160,7 @@ class Engine:
         with self._quotes_lock:
             if self._quotes is None:
                 try:
-                    self._quotes = quotes.training_index()
+                    self._quotes = quotes.training_index(self.cache_dir)
                     log.info("built the memory of the training plays")
                 except FileNotFoundError as error:  # the plays' package is missing: fill without the memory
                     log.warning("fill works without its memory of the plays: %s", error)
