@@ -166,3 +166,20 @@ def test_convert_weights_keeps_every_number_and_records_its_source(quick_assets,
                                       np.asarray(variable))
     memory = NumpySeq2Seq(converted.model_config, converted.weights).encode([7, 400, 401, 5])
     np.testing.assert_array_equal(memory.values, NumpySeq2Seq(original.model).encode([7, 400, 401, 5]).values)
+
+
+@pytest.mark.parametrize("cell", ["gru"])
+def test_each_shipped_language_model_is_what_one_train_command_makes(cell):
+    """`python -m rnn_demo train shakespeare --cell CELL`, with no other flag, trains the shipped model's shape with
+    its recorded settings, from random weights (issue 13: one command per shipped checkpoint)."""
+    from dataclasses import asdict, replace
+
+    from rnn_demo.training.recipe import recipe_for
+    from tests.conftest import ROOT
+
+    meta = json.loads((ROOT / "assets" / f"shakespeare-{cell}" / "config.json").read_text())
+    recipe = recipe_for("shakespeare")
+    assert meta.get("initialised_from") is None and meta.get("converted_from") is None
+    assert meta["model"] == {**asdict(replace(recipe.model_defaults(), cell=cell)), "vocab_size": meta["model"]["vocab_size"]}
+    assert meta["training"] == asdict(recipe.training)
+    assert meta["command"].startswith(f"python -m rnn_demo train shakespeare --cell {cell} ")
