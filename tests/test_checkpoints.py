@@ -168,7 +168,7 @@ def test_convert_weights_keeps_every_number_and_records_its_source(quick_assets,
     np.testing.assert_array_equal(memory.values, NumpySeq2Seq(original.model).encode([7, 400, 401, 5]).values)
 
 
-@pytest.mark.parametrize("cell", ["gru"])
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
 def test_each_shipped_language_model_is_what_one_train_command_makes(cell):
     """`python -m rnn_demo train shakespeare --cell CELL`, with no other flag, trains the shipped model's shape with
     its recorded settings, from random weights (issue 13: one command per shipped checkpoint)."""
