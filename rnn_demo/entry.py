@@ -10,8 +10,9 @@ Gradio 6's component metaclass also refreshes a `.pyi` type stub beside every co
 a component class is created, `import gradio` included: it reads and parses the source of ~40 components
 and rewrites the stub when it differs. That is an aid for authors of custom components (their editors read
 the stubs); it changes nothing in the served app, and it was about half of `import gradio` here (2.0-2.3 s
-instead of 3.9-4.8 s idle, 2.6-3.1 s instead of 5.0-7.0 s busy, measured A/B on 2 cores). A served app should not write into its own
-installation either (a read-only image, a non-root container user). `python app.py` skips it.
+instead of 3.9-4.8 s idle, 2.6-3.1 s instead of 5.0-7.0 s busy, measured A/B on 2 cores). A served app
+should not write into its own installation either (a read-only image, a non-root container user).
+`python app.py` skips it.
 """
 from __future__ import annotations
 

@@ -295,23 +295,23 @@ def training_index(cache_dir: Path | None = None) -> QuoteIndex:
     Args:
         cache_dir: a folder to keep it in between processes (see the module's text); None: built each time.
     """
-    if cache_dir is None:
-        return QuoteIndex(corpora.play_split("train"))
-    try:
-        path = Path(cache_dir) / f"{CACHE_PREFIX}{cache_key()[:32]}.npz"
-    except (ImportError, OSError):  # no plays to key on: built (or refused) as without a folder
-        return QuoteIndex(corpora.play_split("train"))
-    try:
-        return QuoteIndex.load(path)
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError) as error:
-        log.warning("building the quotation memory again: %s", error)
+    path = None
+    if cache_dir is not None:
+        try:
+            path = Path(cache_dir) / f"{CACHE_PREFIX}{cache_key()[:32]}.npz"
+            return QuoteIndex.load(path)
+        except FileNotFoundError:
+            pass
+        except ImportError:  # no plays to key on: built (or refused) as without a folder
+            path = None
+        except (OSError, ValueError) as error:
+            log.warning("building the quotation memory again: %s", error)
     index = QuoteIndex(corpora.play_split("train"))
-    try:
-        index.save(path)
-    except OSError as error:  # a read-only folder: the next start builds it again
-        log.warning("the quotation memory is not kept in %s: %s", cache_dir, error)
+    if path is not None:
+        try:
+            index.save(path)
+        except OSError as error:  # a read-only folder: the next start builds it again
+            log.warning("the quotation memory is not kept in %s: %s", cache_dir, error)
     return index
 
 

@@ -76,12 +76,10 @@ class Engine:
     requests at work (which sets the cores of the compiled sampler).
     """
 
-    def __init__(self, assets: str | Path, limits: Limits = LIMITS, cache_dir: Path | None | str = "default"):
-        """`cache_dir`: where what is built from the installed data is kept between starts (the memory of the
-        plays); "default": `default_cache_dir()`; None: nothing kept."""
+    def __init__(self, assets: str | Path, limits: Limits = LIMITS):
         self.assets = Path(assets)
         self.limits = limits
-        self.cache_dir = default_cache_dir() if cache_dir == "default" else cache_dir
+        self.cache_dir = default_cache_dir()  # the memory of the plays is kept there between starts
         self._lock = threading.Lock()
         self._tokenizer: Tokenizer | None = None
         self._models: dict[str, LoadedModel] = {}

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 FAMILY = "language_model"
 QUICK_MODEL = dict(embedding_dim=16, units=32, num_layers=1, dropout=0.0, projection_rank=0)
 QUICK_TRAINING = dict(seq_len=32, batch_size=16, epochs=2, steps_per_epoch=15, validation_steps=3, max_minutes=1.0,
-                      learning_rate=6e-3, lr_schedule="plateau", patience=3)
+                      lr_schedule="plateau", patience=3)
 QUICK_TEXT_CHARS = 60_000  # of the first training play; the quick validation text is a tenth of that
 QUICK_VALIDATION_SHARE = 10
 # One command from random weights, within an hour on 2 cores (it was three runs and 41 minutes): a rank-128

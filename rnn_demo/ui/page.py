@@ -81,7 +81,13 @@ def build_demo(engine: Engine, *, queue_size: int = QUEUE_SIZE, streams: int = S
     Returns:
         The page, ready to launch with `launch_options()`.
     """
-    with _no_app_until_launch(), gr.Blocks(title=TITLE, delete_cache=CACHE_CLEANUP) as demo:
+    with _no_app_until_launch():
+        return configure_queue(_page(engine), queue_size=queue_size, streams=streams)
+
+
+def _page(engine: Engine) -> gr.Blocks:
+    """The page's blocks and events, not yet queued."""
+    with gr.Blocks(title=TITLE, delete_cache=CACHE_CLEANUP) as demo:
         _switches()
         gr.Markdown(t("page.intro"))
         with gr.Accordion(t("page.models"), open=False):
@@ -94,8 +100,7 @@ def build_demo(engine: Engine, *, queue_size: int = QUEUE_SIZE, streams: int = S
             return notices.refreshed(engine, status, boxes, language.of(request))
 
         demo.load(refresh, None, [status, *boxes.values()], api_name=False)
-    with _no_app_until_launch():
-        return configure_queue(demo, queue_size=queue_size, streams=streams)
+    return demo
 
 
 @contextlib.contextmanager
