@@ -45,7 +45,7 @@ def _add_dataclass_flags(parser, classes) -> None:
     added = set()
     for cls in classes:
         for field in fields(cls):
-            if field.name in added:
+            if field.name in added or field.metadata.get("flag") is False:
                 continue
             added.add(field.name)
             parser.add_argument("--" + field.name.replace("_", "-"), type=_FLAG_TYPES.get(field.type, str),

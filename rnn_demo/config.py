@@ -62,6 +62,25 @@ class Seq2SeqConfig:
 
 
 @dataclass(frozen=True)
+class GapWordsConfig:
+    """Shape of the gap filler: a forward GRU reads the text before the gap, a backward GRU the text after
+    it (from the end back to the gap), and a dense layer on both final states scores every word of `words`."""
+
+    vocab_size: int = 4000  # the tokenizer's pieces, read by both GRUs
+    embedding_dim: int = 192
+    units: int = 384  # per direction
+    hidden_units: int = 256
+    dropout: float = 0.2
+    max_side_tokens: int = 64  # pieces read on each side of the gap: the nearest ones
+    # The fillers it can write, index 0 the unknown word ("<unk>", never shown): the most frequent words of
+    # its training text and every fact answer ("Mexico City" is one filler), as most often spelt there.
+    words: tuple[str, ...] = field(default=(), metadata={"flag": False})  # chosen by training, not by a flag
+
+    def __post_init__(self):
+        object.__setattr__(self, "words", tuple(self.words))  # config.json gives a list
+
+
+@dataclass(frozen=True)
 class TrainingConfig:
     """Optimisation settings of one training run."""
 

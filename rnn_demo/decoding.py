@@ -1,7 +1,6 @@
 """Generation loops over a model's `step(tokens, state) -> (logits, state)`."""
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
@@ -208,16 +207,6 @@ def teacher_forced(model, memory, start_id: int, tokens: Sequence[int]) -> tuple
 def attention_map(model, memory, start_id: int, tokens: Sequence[int]) -> np.ndarray:
     """Attention weights while writing `tokens` (teacher-forced): (len(tokens), source length)."""
     return teacher_forced(model, memory, start_id, tokens)[1]
-
-
-def merged_probabilities(texts_and_log_probs) -> dict[str, float]:
-    """{surface text: summed probability} of hypotheses, stripped, empty ones dropped."""
-    merged: dict[str, float] = {}
-    for text, log_prob in texts_and_log_probs:
-        surface = text.strip()
-        if surface:
-            merged[surface] = merged.get(surface, 0.0) + math.exp(log_prob)
-    return merged
 
 
 def top_normalised(probabilities: dict[str, float], top_k: int) -> tuple[list[tuple[str, float]], float]:

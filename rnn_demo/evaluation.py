@@ -221,22 +221,20 @@ def greedy_reply(numpy_model, tokenizer: Tokenizer, config, persona_tag: str, co
     return tokenizer.decode(hypotheses[0].tokens) if hypotheses else ""
 
 
-FILL_EVAL_PER_SOURCE = 400  # held-out gaps scored per source (beam search is ~30 ms a gap)
-FILL_EVAL_BEAM = 8
+FILL_EVAL_PER_SOURCE = 400  # held-out gaps scored per source
 FILL_EVAL_TOP_K = 5  # fillers ranked per gap: top-1 and top-5 accuracy are read from them
 
 
 def rank_fillers(numpy_model, tokenizer: Tokenizer, config, left: str, right: str, *, top_k: int,
-                 beam_width: int = FILL_EVAL_BEAM, index=None) -> list[str]:
+                 index=None) -> list[str]:
     """The top-k fillers of one gap as the app ranks them.
 
     Args:
-        numpy_model: the fill model's `NumpySeq2Seq`.
+        numpy_model: the fill model's `NumpyGapWords`.
         tokenizer: the shared tokenizer.
-        config: the fill model's `Seq2SeqConfig`.
+        config: the fill model's `GapWordsConfig`.
         left, right: the sentence before and after the gap.
         top_k: how many fillers to return.
-        beam_width: hypotheses the beam search keeps.
         index: a `quotes.QuoteIndex` whose quotations are mixed in, as the app does; None: the model alone.
     Returns:
         The fillers, most probable first.
@@ -245,8 +243,7 @@ def rank_fillers(numpy_model, tokenizer: Tokenizer, config, left: str, right: st
     from .serving import rank_fill
 
     quotations = index.find(left, right)[:top_k] if index is not None else []
-    ranking = rank_fill(numpy_model, tokenizer, config, left, right, beam_width=beam_width, deadline_s=DECODING_DEADLINE_S,
-                        quotations=quotations)
+    ranking = rank_fill(numpy_model, tokenizer, config, left, right, quotations=quotations)
     return [text for text, _ in top_normalised(ranking.probabilities, top_k)[0]]
 
 
@@ -298,9 +295,9 @@ def fill_metrics(numpy_model, tokenizer: Tokenizer, config, *, per_source: int |
     """Top-1 and top-5 accuracy on held-out gaps, beside a most-frequent-filler baseline on the same gaps.
 
     Args:
-        numpy_model: the fill model's `NumpySeq2Seq`.
+        numpy_model: the fill model's `NumpyGapWords`.
         tokenizer: the shared tokenizer.
-        config: the fill model's `Seq2SeqConfig`.
+        config: the fill model's `GapWordsConfig`.
         per_source: held-out gaps scored per source (default `FILL_EVAL_PER_SOURCE`).
         index: a `quotes.QuoteIndex` of the training plays: the app's ranking, the memory mixed in, is
             scored too ("model_with_memory"), and both are tried on `FAMOUS_LINES`.
@@ -388,21 +385,33 @@ def _gap_rankings(numpy_model, tokenizer: Tokenizer, config, items) -> list[tupl
 
     found = []
     for item in items:
-        ranking = rank_fill(numpy_model, tokenizer, config, item["left"], item["right"], beam_width=FILL_EVAL_BEAM,
-                            deadline_s=DECODING_DEADLINE_S)
+        ranking = rank_fill(numpy_model, tokenizer, config, item["left"], item["right"])
         ranked = sorted(ranking.probabilities.items(), key=lambda pair: -pair[1])[:EVERYDAY_FILL_TOP_K]
         found.append((ranked, item["answer"]))
     return found
 
 
 def fit_fill_calibration(numpy_model, tokenizer: Tokenizer, config, items) -> dict:
-    """Platt scaling fitted on every shown filler of the validation gaps: {"a", "b", "gaps"}."""
-    x, y = [], []
+    """How the page turns the model's probabilities into shown ones, chosen on the validation gaps.
+
+    Platt scaling is fitted on every shown filler; it is kept only where it lowers the calibration error
+    of the top filler on these gaps, else the model's own probability is shown unchanged.
+    Returns {"method": "model" | "platt", "a", "b", "gaps", "validation_ece_model", "validation_ece_platt"}.
+    """
+    from .serving.fill import calibrated_probability
+
+    x, y, own, first = [], [], [], []
     for ranked, answer in _gap_rankings(numpy_model, tokenizer, config, items):
         for text, probability in ranked:
             x.append(math.log(max(probability, 1e-300)))
             y.append(text.casefold() == answer.casefold())
-    return {**fit_platt(x, y), "gaps": len(items)}
+        own.append(ranked[0][1] if ranked else 0.0)
+        first.append(bool(ranked) and ranked[0][0].casefold() == answer.casefold())
+    platt = fit_platt(x, y)
+    errors = {"validation_ece_model": expected_calibration_error(own, first),
+              "validation_ece_platt": expected_calibration_error([calibrated_probability(p, platt) for p in own], first)}
+    method = "platt" if errors["validation_ece_platt"] < errors["validation_ece_model"] else "model"
+    return {"method": method, **platt, "gaps": len(items), **errors}
 
 
 def everyday_fill_metrics(numpy_model, tokenizer: Tokenizer, config, items, *, calibration: dict | None = None) -> dict:
@@ -410,7 +419,7 @@ def everyday_fill_metrics(numpy_model, tokenizer: Tokenizer, config, items, *, c
 
     The calibration error is reported for the probability as the page showed it before issue 13
     (normalised over the 5 fillers shown), for the model's own probability of the filler, and,
-    given a calibration, for the calibrated probability the page shows now.
+    given a calibration, for the probability the page shows now (`ece_shown`).
     """
     rankings = _gap_rankings(numpy_model, tokenizer, config, items)
     hits = [_hits([text for text, _ in ranked], answer) for ranked, answer in rankings]
@@ -425,7 +434,7 @@ def everyday_fill_metrics(numpy_model, tokenizer: Tokenizer, config, items, *, c
         from .serving.fill import calibrated_probability
 
         calibrated = [calibrated_probability(p, calibration) for p in own]
-        metrics["ece_calibrated"] = expected_calibration_error(calibrated, first)
+        metrics["ece_shown"] = expected_calibration_error(calibrated, first)
         metrics["calibration"] = calibration
     return metrics
 
@@ -507,7 +516,8 @@ def everyday_metrics(chatbot=None, filler=None, tokenizer: Tokenizer | None = No
     files, figures reported on the test files.
 
     Args:
-        chatbot, filler: (NumpySeq2Seq, Seq2SeqConfig) of each model to evaluate, or None.
+        chatbot: (NumpySeq2Seq, Seq2SeqConfig) of the chatbot to evaluate, or None.
+        filler: (NumpyGapWords, GapWordsConfig) of the gap filler to evaluate, or None.
         tokenizer: the shared tokenizer.
         limit: score only the first items of each file (quick runs and tests).
     """

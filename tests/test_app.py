@@ -149,7 +149,7 @@ def test_a_famous_line_says_which_play_its_filler_comes_from(client):
 
 
 def test_what_the_gap_filler_does_not_read_is_said(client):
-    sentence = "word " * 60 + "___" + " more" * 30  # under the 500-character limit, over the model's 48 tokens
+    sentence = "word " * 80 + "___" + " more" * 15  # under the 500-character limit, over the 64 tokens a side it reads
     _, _, note = client.predict(sentence, 3, api_name="/fill")
     assert "its ends were left out" in note
 

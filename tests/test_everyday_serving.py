@@ -45,6 +45,11 @@ def test_calibrated_probability_is_monotone_and_a_probability():
     assert math.isclose(calibrated_probability(1.0, calibration), 1 / (1 + math.exp(-0.4)))
 
 
+def test_a_calibration_that_keeps_the_models_own_probability_returns_it():
+    assert calibrated_probability(0.37, {"method": "model", "a": 0.6, "b": 0.4}) == 0.37
+    assert calibrated_probability(0.37, {"method": "platt", "a": 0.6, "b": 0.4}) != 0.37
+
+
 def test_calibration_error_and_threshold_helpers():
     from rnn_demo.evaluation import choose_unsure_threshold, expected_calibration_error, fit_platt
 

@@ -99,10 +99,10 @@ BLANK_DAMAGES = {
     "config.json not JSON": (lambda d: (d / "config.json").write_bytes(b"\x00garbage{"), "is not valid JSON"),
     "config.json of something else": (lambda d: (d / "config.json").write_text('["not", "a", "checkpoint"]'),
                                       "is not a checkpoint description"),
-    "config.json with a bad setting": (lambda d: _rewrite_config(d, lambda m: m["model"].update(decoder_units="many")),
+    "config.json with a bad setting": (lambda d: _rewrite_config(d, lambda m: m["model"].update(units="many")),
                                        "describes no buildable model"),
     "config.json of another family": (lambda d: _rewrite_config(d, lambda m: m.update(family="language_model")),
-                                      "holds a 'language_model' model, not a seq2seq model"),
+                                      "holds a 'language_model' model, not a gap_words model"),
 }
 FIX_BLANK = "python -m rnn_demo train blank"
 

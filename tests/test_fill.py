@@ -1,30 +1,26 @@
-"""Fill the blank: n-best merging, the engine on a quick model, the command line."""
+"""Fill the blank: the gap filler's encoding and NumPy path, the engine on a quick model, the command line."""
 import json
-import math
 
 import numpy as np
 import pytest
 
 from rnn_demo.__main__ import main
 from rnn_demo.config import InputError
-from rnn_demo.decoding import merged_probabilities, seq2seq_beam_search, teacher_forced, top_normalised
+from rnn_demo.data import fill_sentences
+from rnn_demo.data.encoding import gap_sides, span_gap, word_gaps
+from rnn_demo.data.fill_sentences import FillExample
+from rnn_demo.decoding import teacher_forced, top_normalised
 from rnn_demo.models.numpy_step import DecoderStep, EncoderMemory
+from rnn_demo.models.weights import named
 from rnn_demo.serving import Engine, FillRequest
-from rnn_demo.serving.fill import CALIBRATED_MEANING, CALIBRATION_KEY, NORMALISED_MEANING
-
-
-def test_hypotheses_that_read_the_same_are_merged_and_normalised():
-    candidates, best = top_normalised(merged_probabilities([("France", math.log(0.5)), (" France", math.log(0.2)),
-                                                            ("Spain", math.log(0.1)), ("", math.log(0.1))]), top_k=5)
-    assert [text for text, _ in candidates] == ["France", "Spain"]
-    assert [round(p, 6) for _, p in candidates] == [0.875, 0.125]
-    assert best == pytest.approx(0.7)
+from rnn_demo.serving.fill import CALIBRATED_MEANING, CALIBRATION_KEY, MODEL_MEANING, NORMALISED_MEANING
+from rnn_demo.training.fill import choose_words
 
 
 def test_top_k_cuts_before_normalising():
-    candidates, _ = top_normalised(merged_probabilities([("a", math.log(0.6)), ("b", math.log(0.3)),
-                                                         ("c", math.log(0.1))]), top_k=2)
+    candidates, best = top_normalised({"a": 0.6, "b": 0.3, "c": 0.1}, top_k=2)
     assert [round(p, 6) for _, p in candidates] == [round(0.6 / 0.9, 6), round(0.3 / 0.9, 6)]
+    assert best == 0.6
 
 
 class SpellingModel:
@@ -47,16 +43,6 @@ class SpellingModel:
         return logits, state, np.ones((len(tokens), len(memory.mask))) / len(memory.mask)
 
 
-def test_beam_n_best_of_a_fake_model_merges_to_known_probabilities():
-    hypotheses, _ = seq2seq_beam_search(SpellingModel(), [5, 6], start_id=2, end_id=3, beam_width=3,
-                                        max_new_tokens=4, deadline_s=5, length_penalty=0.0)
-    spelled = {(10, 11): "Paris", (12,): "Paris", (13,): "Lyon"}
-    candidates, best = top_normalised(merged_probabilities([(spelled[tuple(h.tokens)], h.log_prob)
-                                                            for h in hypotheses]), top_k=5)
-    assert candidates[0][0] == "Paris" and candidates[0][1] == pytest.approx(0.8)
-    assert candidates[1] == ("Lyon", pytest.approx(0.2)) and best == pytest.approx(0.8)
-
-
 def test_teacher_forcing_gives_the_known_probability_of_a_spelling():
     model = SpellingModel()
     log_probs, attention = teacher_forced(model, model.encode([5, 6]), 2, [10, 11, 3])
@@ -73,8 +59,10 @@ def test_fill_returns_ranked_normalised_candidates(engine):
     result = engine.fill(FillRequest("Paris is the capital of ___.", 5))
     assert 1 <= len(result.candidates) <= 5
     probabilities = [p for _, p in result.candidates]
-    if engine.model("blank").checkpoint.meta["metrics"].get(CALIBRATION_KEY):  # each its own chance of being right
-        assert result.meaning == CALIBRATED_MEANING and all(0.0 < p < 1.0 for p in probabilities)
+    calibration = engine.model("blank").checkpoint.meta["metrics"].get(CALIBRATION_KEY)
+    if calibration:  # each its own chance of being right
+        meaning = MODEL_MEANING if calibration.get("method") == "model" else CALIBRATED_MEANING
+        assert result.meaning == meaning and all(0.0 < p < 1.0 for p in probabilities)
     else:  # shared among the fillers shown
         assert result.meaning == NORMALISED_MEANING and sum(probabilities) == pytest.approx(1.0)
     assert probabilities == sorted(probabilities, reverse=True)
@@ -114,22 +102,72 @@ def test_fill_command_json_and_input_file(quick_assets, tmp_path, capsys):
     assert "no gap" in capsys.readouterr().err
 
 
-def test_a_gap_filler_is_written_as_a_word_in_running_text(tokenizer):
-    """The target starts with the word piece ("▁France"), and the text before the gap ends
-    without a lone space piece, whether the gap is mid-sentence or first."""
-    from rnn_demo.config import BLANK
-    from rnn_demo.data.encoding import fill_example
+SENTENCES = ["Paris is the capital of France.", "How are you?", "(I'm just excited to talk to a real person.)",
+             "It's 5 o'clock -- time for tea, isn't it?!", "São Tomé  and  Príncipe", "lovers' words,said he"]
 
-    source, target = fill_example(tokenizer, "Paris is the capital of ", ".", "France",
-                                   max_source_tokens=48, max_target_tokens=12)
-    pieces = [tokenizer.piece(i) for i in source]
-    assert pieces[pieces.index(BLANK) - 1] == "\u2581of"
-    assert tokenizer.piece(target[0]).startswith("\u2581") and tokenizer.decode(target[:-1]) == " France"
-    _, first = fill_example(tokenizer, "", " is the capital of France.", "Paris", max_source_tokens=48,
-                             max_target_tokens=12)
-    assert tokenizer.decode(first[:-1]) == " Paris"
-    _, glued = fill_example(tokenizer, "(", ") is a city.", "Paris", max_source_tokens=48, max_target_tokens=12)
-    assert tokenizer.decode(glued[:-1]) == "Paris"
+
+@pytest.mark.parametrize("sentence", SENTENCES)
+def test_every_gap_of_a_sentence_reads_what_serving_reads(tokenizer, sentence):
+    """Training reads each word's sides off the whole sentence's pieces; serving encodes the text before and after
+    a typed gap: both must be the same pieces, or the model is served other inputs than it learnt from."""
+    words = list(fill_sentences.WORD.finditer(sentence))
+    ids, gaps = word_gaps(tokenizer, sentence, {"france": 7})
+    assert len(gaps) == len(words) and tokenizer.decode(ids) == " " + sentence.strip()
+    for word, (before, after, index) in zip(words, gaps):
+        left, right = gap_sides(tokenizer, sentence[:word.start()], sentence[word.end():])
+        assert (left, right) == (ids[:before], ids[len(ids) - after:])
+        assert index == (7 if word.group() == "France" else 0)
+
+
+def test_a_fact_answer_of_several_words_is_one_gap(tokenizer):
+    sentence = "The capital of Mexico is Mexico City."
+    ids, gaps = span_gap(tokenizer, "The capital of Mexico is ", "Mexico City", ".", {"mexico city": 3})
+    assert ids == word_gaps(tokenizer, sentence, {})[0]
+    before, after, index = gaps[0]
+    assert tokenizer.decode(ids[before:len(ids) - after]) == " Mexico City" and index == 3
+    assert span_gap(tokenizer, "", "Paris", " is a city.", {})[0] == word_gaps(tokenizer, "Paris is a city.", {})[0]
+
+
+def test_the_words_are_the_unknown_word_the_answers_then_the_most_frequent_as_most_often_spelt():
+    facts = [FillExample("The capital of Mexico is ", "Mexico City", ".", "facts")]
+    words = choose_words({"facts": facts, "everyday": ["i think I am here", "I am", "I said hello"]}, size=4)
+    assert words == ("<unk>", "Mexico City", "I", "am")
+
+
+def test_the_numpy_gap_filler_matches_keras_on_every_gap(tokenizer):
+    from rnn_demo.config import GapWordsConfig
+    from rnn_demo.data.datasets import gap_word_batches
+    from rnn_demo.models.gap_words import build_gap_words
+    from rnn_demo.models.numpy_gap import NumpyGapWords
+
+    config = GapWordsConfig(vocab_size=tokenizer.vocab_size, embedding_dim=12, units=10, hidden_units=8,
+                            words=("<unk>", "you", "are", "capital"))
+    model = build_gap_words(config)
+    numpy_model = NumpyGapWords(config, {name: value for name, value in named(model).items()})
+    rows = [word_gaps(tokenizer, sentence, {"you": 1, "are": 2}) for sentence in SENTENCES[:3]]
+    inputs, targets = next(iter(gap_word_batches(rows, batch_size=3, shuffle=False)))
+    keras_logits = np.asarray(model(inputs))
+    numpy_logits = [numpy_model.logits(ids[:before], ids[len(ids) - after:]) for ids, gaps in rows
+                    for before, after, _ in gaps]
+    np.testing.assert_allclose(numpy_logits, keras_logits, rtol=1e-4, atol=1e-5)
+    assert list(np.asarray(targets)) == [index for _, gaps in rows for *_, index in gaps]
+    assert numpy_model.probabilities([5], [6]).sum() == pytest.approx(1.0)
+
+
+def test_each_gap_of_a_training_batch_carries_its_sentence_weight():
+    from rnn_demo.data.datasets import gap_word_batches
+
+    rows = [([5, 6, 7], [(0, 2, 1), (1, 1, 2), (2, 0, 3)]), ([8, 9], [(0, 0, 4)]), ([10], [(0, 0, 5)])]
+    batches = list(gap_word_batches(rows, batch_size=3, shuffle=True, seed=3, weights=[1.0, 10.0, 2.0]))
+    assert len(batches) == 1
+    (forward, _, left, right), words, weights = batches[0]
+    assert sorted(np.asarray(words).tolist()) == [1, 2, 3, 4, 5]
+    by_word = {1: (rows[0], 1.0), 2: (rows[0], 1.0), 3: (rows[0], 1.0), 4: (rows[1], 10.0), 5: (rows[2], 2.0)}
+    for (row, before), (_, after), word, weight in zip(np.asarray(left), np.asarray(right), np.asarray(words),
+                                                       np.asarray(weights)):
+        (ids, gaps), expected = by_word[int(word)]
+        assert np.asarray(forward)[row][1:len(ids) + 1].tolist() == ids  # BOS, then that sentence
+        assert (before, after, word) in gaps and weight == expected
 
 
 def test_a_famous_line_is_completed_from_the_memory_of_the_plays(engine):
@@ -137,7 +175,7 @@ def test_a_famous_line_is_completed_from_the_memory_of_the_plays(engine):
     result = engine.fill(FillRequest("To be, or not to be, that is the ___.", 3))
     assert result.candidates[0][0] == "question"
     assert result.quoted == {"question": "hamlet"} and result.matched_words == 8
-    assert 0 < result.model_only["question"] < result.best_model_probability
+    assert 0 <= result.model_only["question"] < result.best_model_probability  # 0: not among its words
     assert result.completed == "To be, or not to be, that is the question."
 
 

@@ -8,7 +8,7 @@ import pytest
 from rnn_demo.config import LIMITS
 from rnn_demo.serving import ChatRequest, Engine, FillRequest, GenerationRequest
 from rnn_demo.serving.chat import OTHER_LANGUAGE_NOTE, UNSURE_NOTE
-from rnn_demo.serving.fill import CALIBRATED_MEANING, NORMALISED_MEANING
+from rnn_demo.serving.fill import CALIBRATED_MEANING, MODEL_MEANING, NORMALISED_MEANING
 from rnn_demo.ui import build_demo, language
 from rnn_demo.ui.text import CHINESE, ENGINE_MESSAGES, ENGLISH, STRINGS, say, token_label, translated
 
@@ -123,7 +123,7 @@ def test_every_refusal_of_the_checks_is_written_in_chinese(request_, tmp_path):
     "The sentence is 90 tokens long and the model reads only the 64 around the gap: its ends were left out.",
     UNSURE_NOTE.format(confidence=0.12),
     OTHER_LANGUAGE_NOTE,
-    CALIBRATED_MEANING, NORMALISED_MEANING,  # what the fill tab's probabilities mean
+    CALIBRATED_MEANING, MODEL_MEANING, NORMALISED_MEANING,  # what the fill tab's probabilities mean
     "the distance must be between 1 and 60, not 999",  # learn/copy_task.py
     "place must be one of top, bottom, left, right, centre, not 'up'",  # learn/scenes.py
 ])

@@ -1,10 +1,10 @@
-"""tf.data pipelines for training: language-model windows over a token stream, seq2seq exchange batches."""
+"""tf.data pipelines for training: language-model windows, seq2seq exchange batches, gap-filler sentences."""
 from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
 
-from ..tokenizer import BOS_ID
+from ..tokenizer import BOS_ID, EOS_ID
 
 
 def language_model_windows(stream: np.ndarray, *, seq_len: int, batch_size: int,
@@ -64,6 +64,59 @@ def seq2seq_batches(pairs, *, batch_size: int, shuffle: bool, seed: int = 0) -> 
 
     spec = tf.TensorSpec([None, None], tf.int32)
     dataset = tf.data.Dataset.from_generator(batches, output_signature=((spec, spec), spec))
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.prefetch(2).with_options(options)
+
+
+# Training batches of the gap filler are cut from pools of this many batches' sentences sorted by length: random
+# batches (padded to their longest sentence) took 0.61 s a step of 128 sentences, sorted ones half of that.
+# Pools, not the whole set: sentences of one fact phrasing have similar lengths, and one batch of them all
+# would give a step of one kind (see `seq2seq_batches`).
+GAP_BATCH_POOL = 16
+
+
+def gap_word_batches(sentences, *, batch_size: int, shuffle: bool, seed: int = 0,
+                     weights=None) -> "tf.data.Dataset":
+    """((forward ids, backward ids, left positions, right positions), word indices[, gap weights]) batches of
+    the gap filler (`models.gap_words.GapWords`): every gap of `batch_size` sentences at once.
+
+    Args:
+        sentences: (ids, [(pieces before the gap, pieces after it, word index)]) of each sentence
+            (`encoding.word_gaps`, `encoding.span_gap`).
+        batch_size: sentences a batch.
+        shuffle: draw the sentences at random, anew each pass (and drop the last partial batch).
+        seed: the shuffle's seed.
+        weights: each sentence's weight in the loss, given to each of its gaps; None: no weights.
+    """
+    rng = np.random.default_rng(seed) if shuffle else None
+
+    def batches():
+        order = rng.permutation(len(sentences)) if rng is not None else np.arange(len(sentences))
+        stop = len(order) - len(order) % batch_size if rng is not None else len(order)
+        starts = list(range(0, stop, batch_size))
+        if rng is not None:  # batches of similar lengths, from a pool of random sentences, in random order
+            pool = GAP_BATCH_POOL * batch_size
+            order = np.concatenate([sorted(order[i:i + pool], key=lambda row: len(sentences[row][0]))
+                                    for i in range(0, stop, pool)]).astype(np.int64)
+            rng.shuffle(starts)
+        for start in starts:
+            rows = [sentences[i] for i in order[start:start + batch_size]]
+            forward = _pad([[BOS_ID, *ids] for ids, _ in rows])
+            backward = _pad([[EOS_ID, *ids[::-1]] for ids, _ in rows])
+            gaps = [(row, before, after, word) for row, (_, found) in enumerate(rows) for before, after, word in found]
+            left = np.array([(row, before) for row, before, _, _ in gaps], dtype=np.int32).reshape(-1, 2)
+            right = np.array([(row, after) for row, _, after, _ in gaps], dtype=np.int32).reshape(-1, 2)
+            inputs, words = (forward, backward, left, right), np.array([word for *_, word in gaps], dtype=np.int32)
+            if weights is None:
+                yield inputs, words
+            else:
+                chosen = order[start:start + batch_size]
+                yield inputs, words, np.array([weights[chosen[row]] for row, *_ in gaps], dtype=np.float32)
+
+    ids, positions = tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, 2], tf.int32)
+    targets = (tf.TensorSpec([None], tf.int32),) + ((tf.TensorSpec([None], tf.float32),) if weights is not None else ())
+    dataset = tf.data.Dataset.from_generator(batches, output_signature=((ids, ids, positions, positions), *targets))
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.prefetch(2).with_options(options)

@@ -1,9 +1,11 @@
-"""Token ids of the models' inputs and targets: documents, chat exchanges, fill sentences (no TensorFlow)."""
+"""Token ids of the models' inputs and targets: documents, chat exchanges, gap sentences (no TensorFlow)."""
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
-from ..config import BLANK, SEP
+from ..config import SEP
 from ..tokenizer import BOS_ID, EOS_ID, Tokenizer
 
 
@@ -36,37 +38,53 @@ def seq2seq_example(tokenizer: Tokenizer, persona_tag: str, context, reply: str 
     return source, tokenizer.encode(reply)[: max_target_tokens - 1] + [EOS_ID]
 
 
-def fill_side_ids(tokenizer: Tokenizer, left: str, right: str) -> tuple[list[int], list[int], str]:
-    """Token ids of the text before and after a gap, and the prefix its filler is written with.
+# --- the gap filler that scores words (models.gap_words) ---------------------------------------------
 
-    The filler of a gap that follows a space or starts the sentence is written with a leading
-    space, as it would stand in running text: "▁South ▁Africa", not "So u th ▁Africa" (the
-    tokenizer's pieces for a word start with "▁"; without it, words are spelled out in rare
-    pieces, and the first gap filler trained that way stayed at 5.4 nats per token). The text
-    before the gap is encoded the same way, with a leading space and no trailing one.
+# A chunk of text: its leading spaces, then one word (as `fill_sentences.WORD` reads words) or one run of
+# other characters. Each chunk is encoded alone, so the pieces of a sentence are the same whether it is
+# read whole (training) or cut at a gap (serving): a gap always stands where a whole chunk was.
+_CHUNK = re.compile(r"\s*(?:[^\W_]+(?:['’-][^\W_]+)*|[^\w\s]+|_+)")
+UNKNOWN_WORD = "<unk>"  # index 0 of every gap filler's words
+
+
+def chunk_ids(tokenizer: Tokenizer, text: str) -> list[int]:
+    """The ids of `text`, chunk by chunk (trailing spaces dropped)."""
+    return [i for chunk in _CHUNK.findall(text) for i in tokenizer.encode(chunk)]
+
+
+def gap_sides(tokenizer: Tokenizer, left: str, right: str) -> tuple[list[int], list[int]]:
+    """(ids before the gap, ids after it), as `word_gaps` encodes them: a sentence starts with a space, as
+    its first word then does in running text, and the spaces before a gap belong to the gap."""
+    return chunk_ids(tokenizer, " " + left.strip()) if left.strip() else [], chunk_ids(tokenizer, right)
+
+
+def word_key(text: str) -> str:
+    """How a filler is looked up among the words: letter case ignored, runs of spaces as one."""
+    return " ".join(text.split()).casefold()
+
+
+def word_gaps(tokenizer: Tokenizer, sentence: str, word_index: dict[str, int]) -> tuple[list[int], list[tuple]]:
+    """A sentence with every word a gap: (its ids, [(ids before the word, ids after it, the word's index)]).
+
+    Args:
+        tokenizer: the shared tokenizer.
+        sentence: the text.
+        word_index: `word_key` of each filler → its index; a word it lacks is `UNKNOWN_WORD` (0).
     """
-    gap_after_space = not left or left[-1].isspace()
-    before = left.rstrip() if gap_after_space else left
-    left_ids = tokenizer.encode(" " + before.lstrip()) if before.strip() else []
-    return left_ids, tokenizer.encode(right), " " if gap_after_space else ""
+    from .fill_sentences import WORD
+
+    ids, found = [], []
+    for chunk in _CHUNK.findall(" " + sentence.strip()):
+        start = len(ids)
+        ids.extend(tokenizer.encode(chunk))
+        if WORD.fullmatch(chunk.strip()):
+            found.append((start, len(ids), word_index.get(word_key(chunk), 0)))
+    return ids, [(start, len(ids) - end, index) for start, end, index in found]
 
 
-def fill_source(tokenizer: Tokenizer, left_ids: list[int], right_ids: list[int], *, max_source_tokens: int
-                 ) -> list[int]:
-    """left + `<blank>` + right, cut at the far ends to fit `max_source_tokens`, the gap kept in the middle."""
-    side = (max_source_tokens - 1) // 2
-    room_left = max(side, max_source_tokens - 1 - len(right_ids))
-    left_ids = left_ids[-room_left:] if room_left else []
-    right_ids = right_ids[: max_source_tokens - 1 - len(left_ids)]
-    return left_ids + [tokenizer.piece_id(BLANK)] + right_ids
-
-
-def fill_example(tokenizer: Tokenizer, left: str, right: str, answer: str | None, *, max_source_tokens: int,
-                  max_target_tokens: int):
-    """Token ids of one gap sentence: source as `fill_source` builds it, target = answer + EOS
-    (None when `answer` is None); see `fill_side_ids` for how the words are encoded."""
-    left_ids, right_ids, prefix = fill_side_ids(tokenizer, left, right)
-    source = fill_source(tokenizer, left_ids, right_ids, max_source_tokens=max_source_tokens)
-    if answer is None:
-        return source, None
-    return source, tokenizer.encode(prefix + answer)[: max_target_tokens - 1] + [EOS_ID]
+def span_gap(tokenizer: Tokenizer, left: str, answer: str, right: str, word_index: dict[str, int]
+             ) -> tuple[list[int], list[tuple]]:
+    """One gap whose answer may be several words ("Mexico City"): (ids, [(before, after, index)]), as `word_gaps`."""
+    before, after = gap_sides(tokenizer, left, right)
+    middle = chunk_ids(tokenizer, (" " if not left.strip() or left[-1:].isspace() else "") + answer)
+    return before + middle + after, [(len(before), len(after), word_index.get(word_key(answer), 0))]

@@ -14,9 +14,12 @@ TEXT = {
     "one_to_one": ("### One-to-one, the contrast: the same question without recurrence (mean of the embeddings → MLP)",
                    "### 一对一（对照）：不用循环回答同一个问题（嵌入的平均 → 多层感知机）"),
     "many_to_many": ("Many-to-many: the Shakespeare tab (a language model: a token in, the next token out at "
-                     "every step), the Chatbot and Fill the blank tabs (encoder-decoders: a sentence in, another out).",
-                     "多对多：莎士比亚标签页（语言模型：每一步读入一个词元、输出下一个），聊天机器人和填空标签页"
-                     "（编码器-解码器：读入一句，写出另一句）。"),
+                     "every step) and the Chatbot tab (an encoder-decoder: a sentence in, another out). The Fill the "
+                     "blank tab is many-to-one twice over: a GRU reads the words before the gap, another the words "
+                     "after it backwards, and one word comes out.",
+                     "多对多：莎士比亚标签页（语言模型：每一步读入一个词元、输出下一个）和聊天机器人标签页"
+                     "（编码器-解码器：读入一句，写出另一句）。填空标签页是两个多对一：一个 GRU 读空白前的词，"
+                     "另一个倒着读空白后的词，最后输出一个词。"),
     "random_scene": ("Random scene", "随机场景"), "compose": ("Draw and caption", "绘制并生成说明"),
     "caption": ("Caption, word by word", "说明（逐词生成）"), "scene": ("Scene", "场景"),
     "shape": ("Shape", "形状"), "colour": ("Colour", "颜色"), "place": ("Place (one object)", "位置（单个物体）"),

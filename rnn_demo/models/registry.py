@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from ..config import LanguageModelConfig, Seq2SeqConfig
+from ..config import GapWordsConfig, LanguageModelConfig, Seq2SeqConfig
 from ..learn.config import CaptionConfig, CopyConfig, GenreConfig, LearnConfig
 
 CLI = "python -m rnn_demo"
@@ -36,6 +36,7 @@ class Family:
 FAMILIES = {family.name: family for family in (
     Family("language_model", LanguageModelConfig, "language_model:build_language_model"),
     Family("seq2seq", Seq2SeqConfig, "seq2seq:build_seq2seq"),
+    Family("gap_words", GapWordsConfig, "gap_words:build_gap_words"),
     Family("caption", CaptionConfig, "learn_models:build_caption_model"),
     Family("genre", GenreConfig, "learn_models:build_genre_model"),
     Family("copy", CopyConfig, "learn_models:build_copy_model"),
@@ -79,7 +80,7 @@ MODELS = (
     ModelSpec("shakespeare-lstm", "language_model", "LSTM", "shakespeare", "shakespeare", "shakespeare",
               ("--cell", "lstm")),
     ModelSpec("chatbot", "seq2seq", "Chatbot", "chatbot", "chatbot", "chatbot"),
-    ModelSpec("blank", "seq2seq", "Gap filler", "fill", "fill", "blank"),
+    ModelSpec("blank", "gap_words", "Gap filler", "fill", "fill", "blank"),
     *(ModelSpec(name, family, label, "learn", "learn", "learn", ("--part", part), lazy=True)
       for name, family, label, part in (
           ("learn-caption", "caption", "Captions (CNN → GRU)", "caption"),

@@ -233,7 +233,7 @@ class Engine:
             request = check_fill(request, self.limits)
             left, right = fill.gap_of(request.sentence)
             loaded = self.model(registry.FILL_MODEL)
-            return fill.fillers(loaded, self.tokenizer, request, left, right, deadline_s=self.limits.deadline_s,
+            return fill.fillers(loaded, self.tokenizer, request, left, right,
                                 quotations=self.quotations(left, right)[:request.top_k])
 
     def lab(self, request: inspection.LabRequest) -> inspection.LabResult:
@@ -274,14 +274,16 @@ def _open_tokenizer(path: Path) -> Tokenizer:
 def _serving_model(directory: Path, tokenizer: Tokenizer) -> LoadedModel:
     """A verified checkpoint's weights, straight into its serving paths (no Keras, no TensorFlow): the
     NumPy step, and for a language model the compiled sampler."""
+    from ..models.numpy_gap import NumpyGapWords
     from ..models.numpy_step import NumpyLanguageModel, NumpySeq2Seq
     from ..models.weights import WeightError
 
     checkpoint = checkpoints.load_checkpoint(directory, tokenizer, family=registry.spec(directory.name).family)
     language_model = checkpoint.meta["family"] == "language_model"
+    numpy_class = {"language_model": NumpyLanguageModel, "gap_words": NumpyGapWords}.get(checkpoint.meta["family"],
+                                                                                          NumpySeq2Seq)
     try:
-        numpy_model = (NumpyLanguageModel if language_model else NumpySeq2Seq)(checkpoint.model_config,
-                                                                                checkpoint.weights)
+        numpy_model = numpy_class(checkpoint.model_config, checkpoint.weights)
     except WeightError as error:
         raise checkpoints.unfit(checkpoint, error) from None
     checkpoint.release_weights()  # the NumPy model holds its own (float32, rearranged) copy

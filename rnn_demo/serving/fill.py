@@ -4,27 +4,34 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..config import InputError
 from ..data import quotes
-from ..data.encoding import fill_side_ids, fill_source
+from ..data.encoding import gap_sides, word_key
 from ..data.fill_sentences import parse_gap
-from ..decoding import merged_probabilities, seq2seq_beam_search, teacher_forced, top_normalised
-from ..tokenizer import BOS_ID, EOS_ID, Tokenizer
+from ..decoding import top_normalised
+from ..tokenizer import Tokenizer
 from .requests import FillRequest
 
-FILL_BEAM_MIN = 8  # beams searched for a fill, at least, so that merged candidates are well ranked
+RANKED_WORDS = 50  # the likeliest words kept for ranking (the page shows at most 10)
+UNKNOWN_INDEX = 0  # the gap filler's unknown word: never shown as a filler
 NOT_SURE_PROBABILITY = 0.3  # below this probability, the best filler is flagged "not sure"
-FILL_LENGTH_PENALTY = 0.0  # fillers are ranked by their raw probability, whatever their length
-CALIBRATION_KEY = "calibration"  # in config.json's metrics: Platt scaling {"a", "b"} fitted on validation gaps
+CALIBRATION_KEY = "calibration"  # in config.json's metrics: {"method": "model" | "platt", "a", "b"} chosen on validation gaps
 LOG_PROBABILITY_FLOOR = -30.0  # fillers less likely than e^-30 are treated as that likely
 CALIBRATED_MEANING = ("Each probability is the chance that the filler is the word the writer used, "
                       "calibrated on held-out sentences.")
+MODEL_MEANING = ("Each probability is the model's own chance that the filler is the word the writer used: on "
+                 "held-out sentences these chances matched how often it was right, so they are shown unchanged.")
 NORMALISED_MEANING = "Probabilities are shared among the fillers shown (they add up to 100%)."
 
 
 def calibrated_probability(model_probability: float, calibration: dict) -> float:
-    """The chance that a filler is the word the writer used: sigmoid(a · log p + b) of the model's own
-    probability p of the filler, with (a, b) fitted on validation gaps (`evaluation.fit_fill_calibration`)."""
+    """The chance that a filler is the word the writer used: the model's own probability p of the filler where
+    the validation gaps found it calibrated as it is (method "model"), else sigmoid(a · log p + b) with (a, b)
+    fitted on them (`evaluation.fit_fill_calibration`)."""
+    if calibration.get("method") == "model":
+        return model_probability
     x = max(math.log(max(model_probability, 1e-300)), LOG_PROBABILITY_FLOOR)
     return 1.0 / (1.0 + math.exp(-(calibration["a"] * x + calibration["b"])))
 
@@ -66,28 +73,26 @@ def gap_of(sentence: str) -> tuple[str, str]:
         raise InputError(str(error)) from None
 
 
-def fillers(loaded, tokenizer: Tokenizer, request: FillRequest, left: str, right: str, *, deadline_s: float,
-            quotations=()) -> FillResult:
+def fillers(loaded, tokenizer: Tokenizer, request: FillRequest, left: str, right: str, *, quotations=()) -> FillResult:
     """The likeliest fillers of the gap between `left` and `right`.
 
     Args:
         loaded: the gap filler's `LoadedModel`.
         tokenizer: the shared tokenizer.
         request: a checked request (`requests.check_fill`) whose sentence is `left` + gap + `right`.
-        deadline_s: wall-clock seconds after which the beam search returns what it has.
         quotations: spans the memory of the plays found for this gap (`Engine.quotations`).
     """
-    top_k = request.top_k
     ranking = rank_fill(loaded.numpy_model, tokenizer, loaded.checkpoint.model_config, left, right,
-                        beam_width=max(FILL_BEAM_MIN, top_k), deadline_s=deadline_s, quotations=quotations)
+                        quotations=quotations)
     notes = [f"The sentence is {ranking.tokens} tokens long and the model reads only the {ranking.read} around "
              f"the gap: its ends were left out."] if ranking.tokens > ranking.read else []
-    candidates, best = top_normalised(ranking.probabilities, top_k)
+    candidates, best = top_normalised(ranking.probabilities, request.top_k)
     calibration = (loaded.checkpoint.meta.get("metrics") or {}).get(CALIBRATION_KEY)
     meaning = NORMALISED_MEANING
     if calibration:
         candidates = [(text, calibrated_probability(ranking.probabilities[text], calibration)) for text, _ in candidates]
-        best, meaning = (candidates[0][1] if candidates else 0.0), CALIBRATED_MEANING
+        best = candidates[0][1] if candidates else 0.0
+        meaning = MODEL_MEANING if calibration.get("method") == "model" else CALIBRATED_MEANING
     completed = left + candidates[0][0] + right if candidates else request.sentence
     shown = {text for text, _ in candidates}
     return FillResult(candidates, completed, left, right, best, best < NOT_SURE_PROBABILITY, notes,
@@ -96,40 +101,34 @@ def fillers(loaded, tokenizer: Tokenizer, request: FillRequest, left: str, right
                       meaning)
 
 
-def rank_fill(numpy_model, tokenizer: Tokenizer, config, left: str, right: str, *, beam_width: int, deadline_s: float,
-              quotations=()) -> FillRanking:
-    """The gap filler's beam search, hypotheses merged by surface text, mixed with `quotations`.
+def rank_fill(numpy_model, tokenizer: Tokenizer, config, left: str, right: str, *, quotations=()) -> FillRanking:
+    """The gap filler's likeliest words for the gap, mixed with `quotations`.
 
     Args:
-        numpy_model: the gap filler's `NumpySeq2Seq`.
+        numpy_model: the gap filler's `NumpyGapWords`.
         tokenizer: the shared tokenizer.
-        config: the gap filler's `Seq2SeqConfig` (how much it reads and writes).
+        config: the gap filler's `GapWordsConfig` (its words, how much it reads).
         left, right: the sentence before and after the gap.
-        beam_width: hypotheses kept; more gives better-ranked merged candidates.
-        deadline_s: wall-clock seconds after which the beam search returns what it has.
         quotations: spans the memory of the plays found for this gap (`Engine.quotations`).
     Returns:
-        Every filler found, with its probability (not normalised).
+        The `RANKED_WORDS` likeliest words (never the unknown word) and any quoted filler, each with its
+        probability (not normalised).
     """
-    left_ids, right_ids, prefix = fill_side_ids(tokenizer, left, right)
-    source = fill_source(tokenizer, left_ids, right_ids, max_source_tokens=config.max_source_tokens)
-    hypotheses, memory = seq2seq_beam_search(numpy_model, source, start_id=BOS_ID, end_id=EOS_ID, beam_width=beam_width,
-                                             max_new_tokens=config.max_target_tokens, deadline_s=deadline_s,
-                                             length_penalty=FILL_LENGTH_PENALTY)
-    probabilities = merged_probabilities((tokenizer.decode(h.tokens), h.log_prob) for h in hypotheses if h.finished)
-    ranking = FillRanking(probabilities, len(left_ids) + len(right_ids), len(source) - 1)
+    left_ids, right_ids = gap_sides(tokenizer, left, right)
+    chances = numpy_model.probabilities(left_ids, right_ids)
+    best = np.argsort(-chances)[:RANKED_WORDS]
+    probabilities = {config.words[i]: float(chances[i]) for i in best if i != UNKNOWN_INDEX}
+    read = min(len(left_ids), config.max_side_tokens) + min(len(right_ids), config.max_side_tokens)
+    ranking = FillRanking(probabilities, len(left_ids) + len(right_ids), read)
     if not quotations:
         return ranking
 
-    scored = dict(probabilities)
-
-    def model_probability(text: str) -> float:  # teacher-forced, for quoted words the beam did not find
-        target = tokenizer.encode(prefix + text)[:config.max_target_tokens - 1] + [EOS_ID]
-        scored[text] = math.exp(teacher_forced(numpy_model, memory, BOS_ID, target)[0].sum())
-        return scored[text]
+    def model_probability(text: str) -> float:  # a quoted word it does not know has no chance of its own
+        index = numpy_model.word_index.get(word_key(text), UNKNOWN_INDEX)
+        return float(chances[index]) if index != UNKNOWN_INDEX else 0.0
 
     ranking.probabilities, found = quotes.mix_quotations(probabilities, quotations, model_probability)
     ranking.quoted = {text: quotation.play for text, quotation in found.items()}
-    ranking.model_only = {text: scored[text] for text in found}
+    ranking.model_only = {text: model_probability(text) for text in found}
     ranking.matched_words = quotations[0].matched_words
     return ranking

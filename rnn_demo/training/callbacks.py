@@ -137,6 +137,15 @@ def standard_callbacks(training: TrainingConfig, *, quick: bool, run_dir: Path,
     return time_limit, callbacks
 
 
+def fit_record(model, history, time_limit: TimeLimit, started: float) -> dict:
+    """What every recipe records of a finished `fit`: its minutes since `started` (time.monotonic), the
+    epochs run, whether the time limit stopped it, and the model's size."""
+    return {"train_minutes": round((time.monotonic() - started) / 60.0, 2),
+            "epochs_run": len(history.history.get("loss", [])),
+            "stopped_by_time_limit": time_limit.stopped_early,
+            "parameters": int(model.count_params())}
+
+
 def _resume_only_the_same_run(run_dir: Path, training: TrainingConfig) -> None:
     """A backup left in `run_dir` resumes only a run of the same settings: one of a run with other settings
     (another `--init-from`, learning rate, time limit…) is removed, and its log kept under another name, so

@@ -15,7 +15,7 @@ from ..data.datasets import language_model_windows
 from ..data.encoding import encode_documents
 from ..models.language_model import build_language_model
 from ..tokenizer import Tokenizer
-from .callbacks import Throughput, standard_callbacks
+from .callbacks import Throughput, fit_record, standard_callbacks
 
 log = logging.getLogger(__name__)
 
@@ -165,14 +165,8 @@ def fit_language_model(model_config: LanguageModelConfig, training: TrainingConf
     history = model.fit(train_ds, validation_data=validation_ds, epochs=training.epochs,
                         steps_per_epoch=training.steps_per_epoch, validation_steps=training.validation_steps,
                         callbacks=callbacks, verbose=2 if not quick else 0)
-    train_minutes = (time.monotonic() - started) / 60.0
+    record = fit_record(model, history, time_limit, started)
     metrics = _rounded_metrics(model, tokenizer, validation_texts, training.round_matrices)
-    metrics.update({
-        "validation_loss": min(history.history.get("val_loss", [float("nan")])),
-        "train_minutes": round(train_minutes, 2),
-        "train_tokens_per_second": round(throughput.tokens_per_second, 1),
-        "epochs_run": len(history.history.get("loss", [])),
-        "stopped_by_time_limit": time_limit.stopped_early,
-        "parameters": int(model.count_params()),
-    })
+    metrics.update(record, validation_loss=min(history.history.get("val_loss", [float("nan")])),
+                   train_tokens_per_second=round(throughput.tokens_per_second, 1))
     return FittedLanguageModel(model, metrics, start)

@@ -1,4 +1,4 @@
-"""The one seq2seq trainer: teacher forcing on (source ids, target ids) pairs, for the chatbot and the fill model.
+"""The seq2seq trainer: teacher forcing on (source ids, target ids) pairs, for the chatbot.
 
 Each model gives what differs as a `Seq2SeqTask` (its pairs, probe, metrics and data record);
 `train_seq2seq` does the rest: start, fit, measure, save.
@@ -18,7 +18,7 @@ from .. import evaluation
 from ..config import TrainingConfig
 from ..data.datasets import seq2seq_batches
 from ..models.seq2seq import build_seq2seq
-from .callbacks import Probe, standard_callbacks
+from .callbacks import Probe, fit_record, standard_callbacks
 from .run import Run, provenance
 
 log = logging.getLogger(__name__)
@@ -150,14 +150,12 @@ def fit_seq2seq(model_config, training: TrainingConfig, pairs: Seq2SeqPairs, *, 
     started = time.monotonic()
     history = model.fit(train_ds, validation_data=validation_ds, epochs=training.epochs,
                         steps_per_epoch=training.steps_per_epoch, callbacks=callbacks, verbose=2 if not quick else 0)
+    record = fit_record(model, history, time_limit, started)
     heldout = pairs.heldout if pairs.heldout is not None else pairs.validation
     return model, {
         "heldout_loss": evaluation.seq2seq_loss(model, seq2seq_batches(heldout, batch_size=training.batch_size,
                                                                        shuffle=False)),
-        "train_minutes": round((time.monotonic() - started) / 60.0, 2),
-        "epochs_run": len(history.history.get("loss", [])),
-        "stopped_by_time_limit": time_limit.stopped_early,
-        "parameters": int(model.count_params()),
+        **record,
         "train_pairs": len(pairs.train),
         "validation_pairs": len(pairs.validation),
         "heldout_pairs": len(heldout),

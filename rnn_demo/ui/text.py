@@ -29,10 +29,10 @@ STRINGS: dict[str, tuple[str, str]] = {  # key: (English, 简体中文)
     # The page
     "page.intro": (
         "# RNN Playground\nRecurrent neural networks writing text, on a CPU: a GRU or LSTM language model "
-        "continues a Shakespeare scene, a GRU encoder-decoder with attention chats, and its sibling fills in "
-        "the blank of a sentence. Every random choice takes a seed: the same seed and settings give the same text.",
+        "continues a Shakespeare scene, a GRU encoder-decoder with attention chats, and two GRUs, one reading "
+        "forwards and one backwards, fill in the blank of a sentence. Every random choice takes a seed: the same seed and settings give the same text.",
         "# 循环神经网络游乐场\n在 CPU 上写文本的循环神经网络：门控循环单元（GRU）或长短期记忆网络（LSTM）语言模型续写"
-        "莎士比亚的一场戏，带注意力机制的 GRU 编码器-解码器陪你聊天，它的同类模型为句子填空。"
+        "莎士比亚的一场戏，带注意力机制的 GRU 编码器-解码器陪你聊天，一正一反两个 GRU 为句子填空。"
         "每个随机选择都取一个种子：相同的种子和设置得到相同的文本。"),
     "page.models": ("Models", "模型"),
     "page.switch_language": ("中文", "English"),
@@ -132,13 +132,16 @@ STRINGS: dict[str, tuple[str, str]] = {  # key: (English, 简体中文)
     # Fill the blank
     "fill.tab": ("Fill the blank", "填空"),
     "fill.help": (
-        "Write a sentence with one gap, `___` (two or more underscores) or `[MASK]`. An encoder-decoder of the "
-        "chatbot's family writes the missing words; beam search ranks them. When the words around the gap (four "
-        "or more, and most of those typed) match a passage of the training plays, the words the play has there are "
-        "mixed in (📜 in the note), weighted by how many words matched.",
-        "写一个带一处空白的句子，用 `___`（两个或更多下划线）或 `[MASK]` 表示。一个与聊天模型同类的编码器-解码器写出缺少的词，"
-        "束搜索给它们排序。当空白周围的词（四个或更多，且占所输入的大部分）与训练用剧本中的一段相符时，"
-        "剧本在那里的词也会按相符词数加权混入（说明中以 📜 标出）。"),
+        "Write a sentence with one gap, `___` (two or more underscores) or `[MASK]`. One GRU reads the words before "
+        "the gap from left to right, another the words after it from right to left; from their two last states a "
+        "layer gives a probability to each of the 8,000 words it knows (a country or a capital of two words, such "
+        "as Mexico City, counts as one). When the words around the gap (four or more, and most of those typed) "
+        "match a passage of the training plays, the words the play has there are mixed in (📜 in the note), "
+        "weighted by how many words matched.",
+        "写一个带一处空白的句子，用 `___`（两个或更多下划线）或 `[MASK]` 表示。一个 GRU 从左到右读空白前的词，"
+        "另一个从右到左读空白后的词；一层网络根据两者的最后状态，为它认识的 8,000 个词各给出一个概率"
+        "（由两个词组成的国名或首都，如 Mexico City，算作一个）。当空白周围的词（四个或更多，且占所输入的大部分）"
+        "与训练用剧本中的一段相符时，剧本在那里的词也会按相符词数加权混入（说明中以 📜 标出）。"),
     "fill.sentence": ("Sentence", "句子"),
     "fill.candidates": ("Candidates", "候选数"),
     "fill.button": ("Fill", "填空"),
@@ -264,6 +267,9 @@ ENGINE_MESSAGES: tuple[tuple[str, str], ...] = (
     ("Each probability is the chance that the filler is the word the writer used, calibrated on held-out "
      "sentences.",
      "每个概率是该填充词正是作者所用之词的可能性，已在留出句子上校准。"),
+    ("Each probability is the model's own chance that the filler is the word the writer used: on held-out "
+     "sentences these chances matched how often it was right, so they are shown unchanged.",
+     "每个概率是模型自己给出的、该填充词正是作者所用之词的可能性：在留出句子上，这些概率与它答对的频率相符，所以原样显示。"),
     ("Probabilities are shared among the fillers shown (they add up to 100%).",
      "概率在所示填充词之间分配（加起来是 100%）。"),
     ("The sentence is {tokens} tokens long and the model reads only the {read} around the gap: "

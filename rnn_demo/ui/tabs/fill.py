@@ -1,4 +1,4 @@
-"""The Fill the blank tab: an encoder-decoder writes the missing words of a sentence, ranked (`/fill`)."""
+"""The Fill the blank tab: two GRUs read the words on either side of a gap and rank the words that fit it (`/fill`)."""
 from __future__ import annotations
 
 import gradio as gr
@@ -16,7 +16,7 @@ POSITION = 3
 SENTENCE = "Paris is the capital of ___."
 EXAMPLES = [SENTENCE, "The capital of Japan is ___.", "To be, or not to ___.",
             "O Romeo, Romeo! wherefore art thou [MASK]?", "People from Brazil speak ___.",
-            "I like to ___ in the morning."]
+            "I like to ___ in the morning.", "How are ___?", "Thank you very ___."]
 FILLER_CLASS = "filler"  # how the completed sentence marks the filler (and colours it)
 
 
@@ -31,10 +31,11 @@ def make_fill(engine: Engine):
     """
 
     def fill(sentence: str, top_k: float, request: gr.Request | None = None):
-        """Fills the gap in an English sentence with a small GRU encoder-decoder (it reads the sentence both
-        ways, then writes the filler): write ___ (or [MASK]) where the missing words go, e.g. "Paris is the
-        capital of ___." → France. It ranks words and short phrases, with probabilities calibrated on
-        held-out sentences.
+        """Fills the gap in an English sentence with a small recurrent network (a GRU reads the words before the
+        gap, another the words after it, backwards): write ___ (or [MASK]) where the missing word goes, e.g.
+        "Paris is the capital of ___." → France. It ranks the 8,000 words it knows (and country and capital
+        names of two words), each with its probability of being the word the writer used (checked for
+        calibration on held-out sentences).
 
         Args:
             sentence: a sentence with exactly one gap, ___ or [MASK] (at most 500 characters).
