@@ -15,7 +15,7 @@ import json
 import random
 from pathlib import Path
 
-from . import chat_kinds, corpora, dialogues, everyday
+from . import chat_kinds, dialogues, everyday
 from .fill_sentences import word_blanks
 
 FOLDER = Path(__file__).with_name("heldout")

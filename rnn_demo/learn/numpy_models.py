@@ -186,7 +186,7 @@ class NumpyCopyNet:
 
     def _back(self, record: dict, grad_h: np.ndarray, grad_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(∂L/∂h_{t-1}, ∂L/∂c_{t-1}) from (∂L/∂h_t, ∂L/∂c_t) through step t's record."""
-        u, cell = self.config.copy_units, self.config.cell
+        cell = self.config.cell
         if cell == "simple_rnn":
             return (grad_h * (1 - record["h"] ** 2)) @ self.recurrent.T, grad_c
         if cell == "gru":

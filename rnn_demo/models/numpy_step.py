@@ -105,7 +105,7 @@ class NumpyLanguageModel:
         name as a checkpoint holds them (WeightError if they do not fit the config)."""
         config, weights = _keras_or_named(model, weights)
         self.config = config
-        self.units = units = config.units
+        self.units = config.units
         vocab, rank, stacked = config.vocab_size, config.projection_rank, config.num_layers * config.units
         self.width = rank or vocab
         dense = take(weights, "bottleneck/kernel" if rank else "projection/kernel", (stacked, self.width))
