@@ -78,3 +78,26 @@ def test_initialisation_refuses_other_sizes():
     target = build_language_model(LanguageModelConfig(vocab_size=300, embedding_dim=24, units=48))
     with pytest.raises(ValueError, match="same cell, units"):
         initialise_from(target, source)
+
+
+def test_word_dropout_zeroes_whole_positions_in_training_only():
+    from rnn_demo.models.language_model import PositionDropout
+
+    x = np.ones((4, 50, 6), dtype=np.float32)
+    dropped = np.asarray(PositionDropout(0.3)(x, training=True))
+    rows = dropped.reshape(-1, 6)
+    assert np.all(np.isclose(rows, 0.0) | np.isclose(rows, 1 / 0.7))
+    assert np.all(rows == rows[:, :1])  # a position is kept or dropped whole
+    assert 0.15 < (rows[:, 0] == 0).mean() < 0.45
+    np.testing.assert_array_equal(np.asarray(PositionDropout(0.3)(x, training=False)), x)
+
+
+def test_a_model_trained_with_word_dropout_serves_the_same_shape():
+    config = LanguageModelConfig(vocab_size=300, embedding_dim=24, units=40, embedding_dropout=0.2, dropout=0.3)
+    model = build_language_model(config)
+    plain = build_language_model(LanguageModelConfig(vocab_size=300, embedding_dim=24, units=40))
+    assert [w.path.split("/", 1)[1] for w in model.weights] == [w.path.split("/", 1)[1] for w in plain.weights]
+    tokens = np.array([[5, 6, 7]], dtype=np.int32)
+    np.testing.assert_array_equal(np.asarray(model(tokens)), np.asarray(model(tokens)))  # no dropout at inference
+    with pytest.raises(ValueError, match="embedding_dropout"):
+        LanguageModelConfig(embedding_dropout=1.0)

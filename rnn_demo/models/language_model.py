@@ -8,6 +8,23 @@ from keras import layers
 from ..config import LanguageModelConfig
 
 
+class PositionDropout(layers.Layer):
+    """Zeroes the whole vector of a share `rate` of the positions in training (and scales the rest by
+    1 / (1 − rate)); has no weights, and does nothing at inference."""
+
+    def __init__(self, rate: float, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = rate
+        self.seed_generator = keras.random.SeedGenerator()
+
+    def call(self, x, training=False):
+        if not training or self.rate <= 0:
+            return x
+        shape = keras.ops.shape(x)
+        keep = keras.random.uniform((shape[0], shape[1], 1), seed=self.seed_generator) >= self.rate
+        return x * keras.ops.cast(keep, x.dtype) / (1.0 - self.rate)
+
+
 class LanguageModel(keras.Model):
     """Predicts the next token at every position; `step` resumes from a saved state.
 
@@ -30,13 +47,14 @@ class LanguageModel(keras.Model):
             cell(config.units, return_sequences=True, return_state=True, name=f"rnn_{index}")
             for index in range(config.num_layers)
         ]
+        self.embedding_dropout = PositionDropout(config.embedding_dropout, name="embedding_dropout")
         self.dropout = layers.Dropout(config.dropout, name="dropout")
         self.bottleneck = (layers.Dense(config.projection_rank, use_bias=False, name="bottleneck")
                            if config.projection_rank else None)
         self.projection = layers.Dense(config.vocab_size, name="projection")
 
     def call(self, tokens, states=None, training=False, return_state=False):
-        x = self.embedding(tokens)  # (batch, time, embedding_dim)
+        x = self.embedding_dropout(self.embedding(tokens), training=training)  # (batch, time, embedding_dim)
         new_states, outputs = [], []
         for index, rnn in enumerate(self.rnn_layers):
             initial = None if states is None else states[index]
