@@ -45,8 +45,8 @@ class NumpyGapWords:
         """The words' logits for a gap between `left_ids` and `right_ids` (cut to the nearest
         `max_side_tokens` on each side)."""
         keep = self.config.max_side_tokens
-        left = left_ids[len(left_ids) - keep:] if len(left_ids) > keep else left_ids
-        both = np.concatenate([self._read(0, [BOS_ID, *left]), self._read(1, [EOS_ID, *right_ids[:keep][::-1]])])
+        both = np.concatenate([self._read(0, [BOS_ID, *left_ids[-keep:]]),
+                               self._read(1, [EOS_ID, *right_ids[:keep][::-1]])])
         hidden = np.tanh(both @ self.hidden_kernel + self.hidden_bias)
         return hidden @ self.words_kernel + self.words_bias
 

@@ -21,22 +21,34 @@ CLI = "python -m rnn_demo"
 
 @dataclass(frozen=True)
 class Family:
-    """A kind of network: its config dataclass and the function that builds its Keras model."""
+    """A kind of network: its config dataclass, the function that builds its Keras model and, for the models
+    the app serves, the NumPy class that serves it."""
 
     name: str
     config_class: type
     builder: str  # "module:function" under rnn_demo.models, imported on first use (it imports Keras)
+    serving: str = ""  # "module:Class" under rnn_demo.models, (config, weights by name) → its NumPy model
 
     def build(self, model_config):
         """The Keras model of `model_config`, its weights created (ready for `load_weights`)."""
-        module, function = self.builder.split(":")
-        return getattr(importlib.import_module(f"{__package__}.{module}"), function)(model_config)
+        return _named(self.builder)(model_config)
+
+    def serving_model(self, model_config, weights):
+        """The NumPy model that serves `model_config` with `weights` (no Keras, no TensorFlow)."""
+        return _named(self.serving)(model_config, weights)
+
+
+def _named(where: str):
+    """The function or class a "module:name" of rnn_demo.models names, its module imported now."""
+    module, name = where.split(":")
+    return getattr(importlib.import_module(f"{__package__}.{module}"), name)
 
 
 FAMILIES = {family.name: family for family in (
-    Family("language_model", LanguageModelConfig, "language_model:build_language_model"),
-    Family("seq2seq", Seq2SeqConfig, "seq2seq:build_seq2seq"),
-    Family("gap_words", GapWordsConfig, "gap_words:build_gap_words"),
+    Family("language_model", LanguageModelConfig, "language_model:build_language_model",
+           "numpy_step:NumpyLanguageModel"),
+    Family("seq2seq", Seq2SeqConfig, "seq2seq:build_seq2seq", "numpy_step:NumpySeq2Seq"),
+    Family("gap_words", GapWordsConfig, "gap_words:build_gap_words", "numpy_gap:NumpyGapWords"),
     Family("caption", CaptionConfig, "learn_models:build_caption_model"),
     Family("genre", GenreConfig, "learn_models:build_genre_model"),
     Family("copy", CopyConfig, "learn_models:build_copy_model"),

@@ -274,16 +274,13 @@ def _open_tokenizer(path: Path) -> Tokenizer:
 def _serving_model(directory: Path, tokenizer: Tokenizer) -> LoadedModel:
     """A verified checkpoint's weights, straight into its serving paths (no Keras, no TensorFlow): the
     NumPy step, and for a language model the compiled sampler."""
-    from ..models.numpy_gap import NumpyGapWords
-    from ..models.numpy_step import NumpyLanguageModel, NumpySeq2Seq
     from ..models.weights import WeightError
 
     checkpoint = checkpoints.load_checkpoint(directory, tokenizer, family=registry.spec(directory.name).family)
     language_model = checkpoint.meta["family"] == "language_model"
-    numpy_class = {"language_model": NumpyLanguageModel, "gap_words": NumpyGapWords}.get(checkpoint.meta["family"],
-                                                                                          NumpySeq2Seq)
     try:
-        numpy_model = numpy_class(checkpoint.model_config, checkpoint.weights)
+        numpy_model = registry.FAMILIES[checkpoint.meta["family"]].serving_model(checkpoint.model_config,
+                                                                                 checkpoint.weights)
     except WeightError as error:
         raise checkpoints.unfit(checkpoint, error) from None
     checkpoint.release_weights()  # the NumPy model holds its own (float32, rearranged) copy
