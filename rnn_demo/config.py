@@ -118,10 +118,15 @@ class TrainingConfig:
     # local GPU (or the CPU), "multi-worker" on the machines of TF_CONFIG, both with the custom loop of
     # training/distributed.py (same global batch_size, split between the replicas).
     strategy: str = ""
+    # Gap filler: words drawn at random for each batch's sampled softmax (`models.gap_words.SampledWords`);
+    # 0 trains with the full softmax over every word.
+    sampled_words: int = 0
 
     def __post_init__(self):
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, not {self.lr_schedule!r}")
+        if self.sampled_words < 0:
+            raise ValueError(f"sampled_words must be 0 (the full softmax) or more, not {self.sampled_words}")
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {', '.join(STRATEGIES[1:])} or empty, not {self.strategy!r}")
 

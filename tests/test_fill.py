@@ -154,6 +154,58 @@ def test_the_numpy_gap_filler_matches_keras_on_every_gap(tokenizer):
     assert numpy_model.probabilities([5], [6]).sum() == pytest.approx(1.0)
 
 
+def test_the_sampled_softmax_is_the_full_one_when_every_word_is_a_candidate():
+    import keras
+
+    from rnn_demo.models.gap_words import SampledWords
+
+    rng = np.random.default_rng(0)
+    hidden, kernel, bias = rng.normal(size=(6, 4)), rng.normal(size=(4, 7)), rng.normal(size=7)
+    words, weights = np.array([3, 3, 0, 6, 2, 5]), np.array([1.0, 2.0, 1.0, 10.0, 1.0, 1.0])
+    # So many draws that every word is among the candidates: the chance of each is 1 and its log 0.
+    sampled = SampledWords(np.ones(7), gaps_per_batch=6, negatives=2_000, seed=1)
+    assert np.abs(sampled.log_chance).max() < 1e-6
+    full = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    logits = (hidden @ kernel + bias).astype("float32")
+    for weight in (None, weights):
+        expected = float(full(words, logits, sample_weight=weight))
+        got = float(sampled.loss(hidden.astype("float32"), words, kernel.astype("float32"), bias.astype("float32"),
+                                 weight))
+        assert got == pytest.approx(expected, rel=1e-5)
+
+
+def test_the_sampled_softmax_corrects_for_how_often_a_word_is_a_candidate():
+    from rnn_demo.models.gap_words import SampledWords
+
+    # Word 0 is the answer of nearly every gap, word 2 of none: one is always a candidate, the other seldom.
+    sampled = SampledWords([1_000, 10, 0], gaps_per_batch=100, negatives=1, seed=0)
+    chance = np.exp(sampled.log_chance)
+    assert chance[0] == pytest.approx(1.0) and chance[2] == pytest.approx(1 / 3)
+    assert chance[0] > chance[1] > chance[2]
+
+
+def test_a_gap_filler_trained_with_the_sampled_softmax_lowers_its_full_loss(tokenizer):
+    import keras
+
+    from rnn_demo.config import GapWordsConfig, TrainingConfig
+    from rnn_demo.data.datasets import gap_word_batches
+    from rnn_demo.models.gap_words import build_gap_words
+    from rnn_demo.training.fill import sampled_softmax
+
+    keras.utils.set_random_seed(0)
+    words = ("<unk>", "you", "are", "the", "is", "a")
+    rows = [word_gaps(tokenizer, sentence, {word: i for i, word in enumerate(words)}) for sentence in SENTENCES]
+    config = GapWordsConfig(vocab_size=tokenizer.vocab_size, embedding_dim=12, units=10, hidden_units=8, words=words)
+    sampled = sampled_softmax(rows, len(words), TrainingConfig(sampled_words=2, batch_size=4))
+    model = build_gap_words(config).sample_words(sampled)
+    model.compile(optimizer=keras.optimizers.Adam(0.02), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    batches = gap_word_batches(rows, batch_size=len(rows), shuffle=False)
+    before = model.evaluate(batches, verbose=0)  # the full softmax
+    model.fit(batches, epochs=30, verbose=0)
+    assert model.evaluate(batches, verbose=0) < before - 0.5
+    assert sampled_softmax(rows, len(words), TrainingConfig(sampled_words=0)) is None
+
+
 def test_each_gap_of_a_training_batch_carries_its_sentence_weight():
     from rnn_demo.data.datasets import gap_word_batches
 

@@ -7,6 +7,8 @@ import logging
 import time
 from dataclasses import replace
 
+import numpy as np
+
 from .. import evaluation
 from ..config import TrainingConfig
 from ..data import fill_sentences
@@ -136,6 +138,18 @@ def metrics(numpy_model, tokenizer: Tokenizer, model_config, *, quick: bool) -> 
     return found
 
 
+def sampled_softmax(rows, size: int, training: TrainingConfig):
+    """The sampled softmax of `training.sampled_words` random words a batch (None for the full softmax), with
+    each word's share of the gaps of `rows` for its chance to be a candidate."""
+    from ..models.gap_words import SampledWords
+
+    if not training.sampled_words:
+        return None
+    counts = np.bincount([word for _, gaps in rows for *_, word in gaps], minlength=size)
+    gaps_per_batch = counts.sum() / max(len(rows), 1) * training.batch_size
+    return SampledWords(counts, gaps_per_batch=gaps_per_batch, negatives=training.sampled_words, seed=training.seed)
+
+
 def train_gap_words(model_config, training: TrainingConfig, run: Run) -> dict:
     """Trains the gap filler, measures it on held-out data, and saves the checkpoint of `run`.
 
@@ -168,7 +182,7 @@ def train_gap_words(model_config, training: TrainingConfig, run: Run) -> dict:
     validation_ds = gap_word_batches(validation_rows, batch_size=training.batch_size, shuffle=False)
     if training.steps_per_epoch:
         train_ds = train_ds.repeat()
-    model = build_gap_words(model_config)
+    model = build_gap_words(model_config).sample_words(sampled_softmax(train_rows, len(words), training))
     model.compile(optimizer=keras.optimizers.Adam(training.learning_rate, clipnorm=training.clipnorm),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     probes = [] if run.quick else [capital_gap_probe(run.tokenizer, model_config)]
