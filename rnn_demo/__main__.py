@@ -263,6 +263,8 @@ def _train_target(target: str, args, tokenizer_path: Path, command: str, *, name
     train_config = _dataclass_from_flags(args, TrainingConfig, recipe.training)
     if args.quick:
         model_config, train_config = recipe.quick(model_config, train_config)
+    if train_config.sampled_words and recipe.family != "gap_words":  # else it would be ignored without a word
+        raise UsageError("--sampled-words trains the gap filler (blank) only")
     name = name or recipe.default_name(model_config)
     worker = _start_strategy(train_config, recipe)
     if worker:  # not the chief: it trains in step with the chief, and its copy of the checkpoint is not kept

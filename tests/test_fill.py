@@ -206,6 +206,13 @@ def test_a_gap_filler_trained_with_the_sampled_softmax_lowers_its_full_loss(toke
     assert sampled_softmax(rows, len(words), TrainingConfig(sampled_words=0)) is None
 
 
+def test_sampled_words_is_refused_where_it_does_not_apply(tmp_path, capsys):
+    assert main(["train", "chatbot", "--quick", "--sampled-words", "64", "--out", str(tmp_path)]) == 2
+    assert "--sampled-words trains the gap filler (blank) only" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="sampled_words must be 0"):
+        main(["train", "blank", "--quick", "--sampled-words", "-1", "--out", str(tmp_path)])
+
+
 def test_each_gap_of_a_training_batch_carries_its_sentence_weight():
     from rnn_demo.data.datasets import gap_word_batches
 
