@@ -265,6 +265,10 @@ def _train_target(target: str, args, tokenizer_path: Path, command: str, *, name
         model_config, train_config = recipe.quick(model_config, train_config)
     if train_config.sampled_words and recipe.family != "gap_words":  # else it would be ignored without a word
         raise UsageError("--sampled-words trains the gap filler (blank) only")
+    if train_config.window_state != "zero" and recipe.family != "language_model":
+        raise UsageError("--window-state trains the language models (shakespeare) only")
+    if train_config.window_state != "zero" and train_config.strategy:
+        raise UsageError("--window-state carried trains in one process: it cannot be combined with --strategy")
     name = name or recipe.default_name(model_config)
     worker = _start_strategy(train_config, recipe)
     if worker:  # not the chief: it trains in step with the chief, and its copy of the checkpoint is not kept

@@ -121,18 +121,26 @@ class TrainingConfig:
     # Gap filler: words drawn at random for each batch's sampled softmax (`models.gap_words.SampledWords`);
     # 0 trains with the full softmax over every word.
     sampled_words: int = 0
+    # Language models: "zero": every training window starts from a zero state, windows shuffled. "carried": the
+    # text is read in `batch_size` lanes, in order, each window starting from the state the lane's previous
+    # window ended in (truncated backpropagation through time, `training.language_model.CarriedStateModel`),
+    # as whole-play evaluation and long generations carry it.
+    window_state: str = "zero"
 
     def __post_init__(self):
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, not {self.lr_schedule!r}")
         if self.sampled_words < 0:
             raise ValueError(f"sampled_words must be 0 (the full softmax) or more, not {self.sampled_words}")
+        if self.window_state not in WINDOW_STATES:
+            raise ValueError(f"window_state must be one of {', '.join(WINDOW_STATES)}, not {self.window_state!r}")
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {', '.join(STRATEGIES[1:])} or empty, not {self.strategy!r}")
 
 
 LR_SCHEDULES = ("plateau", "cosine")
 STRATEGIES = ("", "mirrored", "multi-worker")
+WINDOW_STATES = ("zero", "carried")
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,53 @@ def language_model_windows(stream: np.ndarray, *, seq_len: int, batch_size: int,
     return dataset.with_options(options)
 
 
+def language_model_lanes(stream: np.ndarray, *, seq_len: int, batch_size: int, shuffle: bool, seed: int = 0,
+                         reset_share: float = 0.0) -> "tf.data.Dataset":
+    """Batches ((inputs, fresh), targets) whose rows carry a state from one batch to the next.
+
+    The stream is cut into `batch_size` lanes of equal length, each read in order, `seq_len` tokens a
+    batch: row b of a batch continues row b of the batch before (truncated backpropagation through
+    time). `fresh` (batch,) is 1.0 where a row's state starts from zero: every row at the first batch of
+    a pass, and a share `reset_share` of the rows, drawn at random, at the others.
+
+    Args:
+        stream: the encoded text.
+        seq_len: tokens a row, a batch.
+        batch_size: lanes.
+        shuffle: training: passes without end, each starting at a random offset below `seq_len` so the
+            windows' boundaries move from pass to pass. Else one pass from the first token.
+        seed: of the offsets and the rows drawn to restart.
+        reset_share: the share of rows that restart from zero at a batch other than the first.
+    """
+    if (len(stream) - seq_len) // (batch_size * seq_len) < 1:
+        raise ValueError(f"text too short for {batch_size} lanes of {seq_len} tokens")
+    random = np.random.default_rng(seed)
+
+    def passes():
+        while True:
+            offset = int(random.integers(seq_len)) if shuffle else 0
+            steps = (len(stream) - 1 - offset) // (batch_size * seq_len)
+            lanes = stream[offset:offset + batch_size * steps * seq_len + 1]
+            inputs = lanes[:-1].reshape(batch_size, steps * seq_len)
+            targets = lanes[1:].reshape(batch_size, steps * seq_len)
+            for step in range(steps):
+                window = slice(step * seq_len, (step + 1) * seq_len)
+                fresh = (np.ones(batch_size) if step == 0 else
+                         (random.random(batch_size) < reset_share)).astype(np.float32)
+                yield (inputs[:, window], fresh), targets[:, window]
+            if not shuffle:
+                return
+
+    ids = tf.TensorSpec((batch_size, seq_len), tf.int32)
+    dataset = tf.data.Dataset.from_generator(
+        passes, output_signature=((ids, tf.TensorSpec((batch_size,), tf.float32)), ids))
+    if not shuffle:  # one pass of known length: Keras's mean loss over a dataset of unknown length counts a batch too many
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality((len(stream) - 1) // (batch_size * seq_len)))
+    options = tf.data.Options()
+    options.autotune.enabled = False  # as language_model_windows
+    return dataset.prefetch(2).with_options(options)
+
+
 def _pad(rows: list[list[int]]) -> np.ndarray:
     batch = np.zeros((len(rows), max(map(len, rows))), dtype=np.int32)
     for index, row in enumerate(rows):

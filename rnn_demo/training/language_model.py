@@ -8,18 +8,23 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from .. import evaluation
 from ..config import LanguageModelConfig, TrainingConfig
-from ..data.datasets import language_model_windows
+from ..data.datasets import language_model_lanes, language_model_windows
 from ..data.encoding import encode_documents
-from ..models.language_model import build_language_model
+from ..models.language_model import LanguageModel, build_language_model
 from ..tokenizer import Tokenizer
 from .callbacks import Throughput, fit_record, standard_callbacks
 
 log = logging.getLogger(__name__)
 
 ROUNDINGS = {"float16": np.float16}
+# With `--window-state carried`: the share of rows that restart from a zero state at each training batch (besides
+# every row at the start of a pass), so that the model still learns to begin from nothing, as every prompt and
+# every held-out play does. One in eight: a row carries its state over 8 windows (1,024 tokens) on average.
+RESTART_SHARE = 0.125
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,49 @@ def initialise_from(model, source) -> None:
     model.projection.set_weights([root[:, None] * vt[:rank], bias])
 
 
+class CarriedStateModel(LanguageModel):
+    """A language model that trains on lanes (`data.datasets.language_model_lanes`): each batch's rows start from
+    the states the previous batch's rows ended in, zeroed where the batch marks a row fresh; training and
+    validation each carry their own. Gradients stop at the batch's first token. The weights are those of
+    `LanguageModel` (the carried states are not Keras weights), so the trained weights load into one as they are.
+    """
+
+    def carry_states(self, batch_size: int) -> "CarriedStateModel":
+        """Creates the zero states carried between batches of `batch_size` rows (before `fit`)."""
+        def zeros():
+            return [[tf.Variable(part, trainable=False) for part in layer] for layer in self.initial_state(batch_size)]
+
+        object.__setattr__(self, "_carried", {"train": zeros(), "test": zeros()})  # untracked: not weights
+        return self
+
+    def _states(self, kind: str, fresh):
+        keep = (1.0 - fresh)[:, None]  # (batch, 1): 0 zeroes a fresh row's state
+        return [[part * keep for part in layer] for layer in self._carried[kind]]
+
+    def _keep(self, kind: str, states) -> None:
+        for variables, layer in zip(self._carried[kind], states):
+            for variable, part in zip(variables, layer):
+                variable.assign(tf.stop_gradient(part))
+
+    def _step(self, data, kind: str, training: bool):
+        (tokens, fresh), targets = data
+        logits, states = self(tokens, states=self._states(kind, fresh), training=training, return_state=True)
+        loss = self.compute_loss(x=tokens, y=targets, y_pred=logits, training=training)
+        self._loss_tracker.update_state(loss, sample_weight=tf.shape(tokens)[0])
+        self._keep(kind, states)
+        return loss, (tokens, targets, logits)
+
+    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            loss, seen = self._step(data, "train", True)
+        weights = self.trainable_weights
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        return self.compute_metrics(*seen)
+
+    def test_step(self, data):
+        return self.compute_metrics(*self._step(data, "test", False)[1])
+
+
 def compile_language_model(model, training: TrainingConfig) -> None:
     """Adam with gradient clipping on the next-token cross-entropy (the model outputs logits)."""
     model.compile(
@@ -99,7 +147,14 @@ def compile_language_model(model, training: TrainingConfig) -> None:
 
 
 def _windows(tokenizer: Tokenizer, train_texts, validation_texts, training: TrainingConfig):
-    """(training windows, shuffled and repeated when epochs are counted in steps; validation windows)."""
+    """(training windows, shuffled and repeated when epochs are counted in steps; validation windows).
+    With `window_state` "carried": lanes instead, each batch continuing the one before (one pass of the validation
+    text, from its first token)."""
+    if training.window_state == "carried":
+        lanes = {"seq_len": training.seq_len, "batch_size": training.batch_size}
+        return (language_model_lanes(encode_documents(tokenizer, train_texts), shuffle=True, seed=training.seed,
+                                     reset_share=RESTART_SHARE, **lanes),
+                language_model_lanes(encode_documents(tokenizer, validation_texts), shuffle=False, **lanes))
     train_ds = language_model_windows(encode_documents(tokenizer, train_texts), seq_len=training.seq_len,
                                       batch_size=training.batch_size, shuffle=True, seed=training.seed)
     validation_ds = language_model_windows(encode_documents(tokenizer, validation_texts),
@@ -154,7 +209,12 @@ def fit_language_model(model_config: LanguageModelConfig, training: TrainingConf
         return fit_distributed(model_config, training, train_texts, validation_texts, tokenizer=tokenizer,
                                run_dir=run_dir, quick=quick, initial=initial)
     train_ds, validation_ds = _windows(tokenizer, train_texts, validation_texts, training)
-    model = build_language_model(model_config)
+    carried = training.window_state == "carried"
+    if carried:
+        model = CarriedStateModel(model_config, name=f"language_model_{model_config.cell}").build_weights()
+        model.carry_states(training.batch_size)
+    else:
+        model = build_language_model(model_config)
     start = None
     if initial is not None:
         start = _start_from(model, initial, tokenizer, validation_texts, label=training.init_from or initial.name)
@@ -166,6 +226,10 @@ def fit_language_model(model_config: LanguageModelConfig, training: TrainingConf
                         steps_per_epoch=training.steps_per_epoch, validation_steps=training.validation_steps,
                         callbacks=callbacks, verbose=2 if not quick else 0)
     record = fit_record(model, history, time_limit, started)
+    if carried:  # the plain model of the same weights, which measures, rounds and saves as every other
+        trained = build_language_model(model_config)
+        trained.set_weights(model.get_weights())
+        model = trained
     metrics = _rounded_metrics(model, tokenizer, validation_texts, training.round_matrices)
     metrics.update(record, validation_loss=min(history.history.get("val_loss", [float("nan")])),
                    train_tokens_per_second=round(throughput.tokens_per_second, 1))
