@@ -52,7 +52,7 @@ def test_a_text_too_short_for_the_lanes_is_refused():
 def carried_model():
     keras.utils.set_random_seed(0)
     config = LanguageModelConfig(vocab_size=200, embedding_dim=8, units=12, num_layers=2, cell="lstm", dropout=0.0)
-    model = CarriedStateModel(config, name="language_model_lstm").build_weights().carry_states(4)
+    model = build_language_model(config, CarriedStateModel).carry_states(4)
     compile_language_model(model, TrainingConfig())
     return model
 

@@ -52,14 +52,17 @@ def language_model_lanes(stream: np.ndarray, *, seq_len: int, batch_size: int, s
         seed: of the offsets and the rows drawn to restart.
         reset_share: the share of rows that restart from zero at a batch other than the first.
     """
-    if (len(stream) - seq_len) // (batch_size * seq_len) < 1:
+    def steps_after(offset: int) -> int:  # batches of one pass that starts `offset` tokens in
+        return (len(stream) - 1 - offset) // (batch_size * seq_len)
+
+    if steps_after(seq_len - 1) < 1:  # the latest start a pass can have
         raise ValueError(f"text too short for {batch_size} lanes of {seq_len} tokens")
     random = np.random.default_rng(seed)
 
     def passes():
         while True:
             offset = int(random.integers(seq_len)) if shuffle else 0
-            steps = (len(stream) - 1 - offset) // (batch_size * seq_len)
+            steps = steps_after(offset)
             lanes = stream[offset:offset + batch_size * steps * seq_len + 1]
             inputs = lanes[:-1].reshape(batch_size, steps * seq_len)
             targets = lanes[1:].reshape(batch_size, steps * seq_len)
@@ -75,7 +78,7 @@ def language_model_lanes(stream: np.ndarray, *, seq_len: int, batch_size: int, s
     dataset = tf.data.Dataset.from_generator(
         passes, output_signature=((ids, tf.TensorSpec((batch_size,), tf.float32)), ids))
     if not shuffle:  # one pass of known length: Keras's mean loss over a dataset of unknown length counts a batch too many
-        dataset = dataset.apply(tf.data.experimental.assert_cardinality((len(stream) - 1) // (batch_size * seq_len)))
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(steps_after(0)))
     options = tf.data.Options()
     options.autotune.enabled = False  # as language_model_windows
     return dataset.prefetch(2).with_options(options)

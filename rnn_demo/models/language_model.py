@@ -85,5 +85,6 @@ class LanguageModel(keras.Model):
         return np.asarray(logits[0, -1]), [[np.asarray(s) for s in layer] for layer in state]
 
 
-def build_language_model(config: LanguageModelConfig) -> LanguageModel:
-    return LanguageModel(config, name=f"language_model_{config.cell}").build_weights()
+def build_language_model(config: LanguageModelConfig, cls: type[LanguageModel] = LanguageModel) -> LanguageModel:
+    """A `cls` (LanguageModel, or a subclass that trains differently) of `config`, its weights created."""
+    return cls(config, name=f"language_model_{config.cell}").build_weights()

@@ -210,11 +210,9 @@ def fit_language_model(model_config: LanguageModelConfig, training: TrainingConf
                                run_dir=run_dir, quick=quick, initial=initial)
     train_ds, validation_ds = _windows(tokenizer, train_texts, validation_texts, training)
     carried = training.window_state == "carried"
+    model = build_language_model(model_config, CarriedStateModel if carried else LanguageModel)
     if carried:
-        model = CarriedStateModel(model_config, name=f"language_model_{model_config.cell}").build_weights()
         model.carry_states(training.batch_size)
-    else:
-        model = build_language_model(model_config)
     start = None
     if initial is not None:
         start = _start_from(model, initial, tokenizer, validation_texts, label=training.init_from or initial.name)
