@@ -18,6 +18,7 @@ SERVES_MCP = __name__ == "__main__" and entry.serves_mcp(sys.argv[1:], os.enviro
 if __name__ == "__main__" and not SERVES_MCP:
     entry.refuse(entry.MCP_PACKAGE)  # before Gradio is imported: see rnn_demo.entry
 entry.skip_stub_writing()  # Gradio's type stubs are not rewritten while it imports: see rnn_demo.entry
+entry.defer(*entry.DEFERRED_PACKAGES)  # pandas loads only if something reads it: see rnn_demo.entry
 
 from rnn_demo.serving import Engine, memory  # noqa: E402
 from rnn_demo.ui import after_launch, build_demo, launch_options  # noqa: E402

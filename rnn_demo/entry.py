@@ -13,11 +13,18 @@ the stubs); it changes nothing in the served app, and it was about half of `impo
 instead of 3.9-4.8 s idle, 2.6-3.1 s instead of 5.0-7.0 s busy, measured A/B on 2 cores). A served app
 should not write into its own installation either (a read-only image, a non-root container user).
 `python app.py` skips it.
+
+Gradio's `caching` module imports pandas at the top (0.17-0.24 s and about 30 MB here) for a cache this app
+never uses; the rest of Gradio imports pandas inside the functions that need it (tables, plots, its
+monitoring dashboard, which `launch_options` turns off). `python app.py` defers it: `import pandas` gives a
+module that loads on its first attribute read (`importlib.util.LazyLoader`), so a process that never reads
+one never loads pandas, and one that does gets the real module, later.
 """
 from __future__ import annotations
 
 import argparse
 import importlib.machinery
+import importlib.util
 import logging
 import sys
 from collections.abc import Mapping
@@ -101,3 +108,32 @@ def skip_stub_writing() -> bool:
     if not any(isinstance(finder, StubWritingSkipped) for finder in sys.meta_path):
         sys.meta_path.insert(0, StubWritingSkipped())
     return True
+
+
+class DeferredImports:
+    """A meta path finder that gives some top-level packages a module that loads on its first attribute read."""
+
+    def __init__(self, *packages: str):
+        self.packages = frozenset(packages)
+
+    def find_spec(self, name: str, path=None, target=None):
+        if name not in self.packages:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        spec.loader = importlib.util.LazyLoader(spec.loader)
+        return spec
+
+
+DEFERRED_PACKAGES = ("pandas",)  # imported by Gradio at import time, read by nothing this app serves
+
+
+def defer(*packages: str) -> DeferredImports | None:
+    """Makes later imports of `packages` load each on its first attribute read, not at the import. Returns None,
+    doing nothing, when one of them is already imported (it stays as it is)."""
+    if any(package in sys.modules for package in packages):
+        return None
+    finder = DeferredImports(*packages)
+    sys.meta_path.insert(0, finder)
+    return finder

@@ -150,11 +150,22 @@ gru, bag, note = learn._make_genre(models)(learn.SPEECH)
 assert abs(sum(gru.values()) - 1) < 1e-3 and "held-out accuracy" in note
 assert "<svg" in learn._make_recompute(models)(5)
 assert "<svg" in learn._make_copy_study(models)()[0] and "<svg" in learn._make_choices(models)()[1]
+assert learn._make_neighbours(models)("king").count("<tr>") == 1 + 10
 print("tensorflow" in sys.modules)
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "False"
+
+
+def test_the_neighbours_table_escapes_pieces_and_speaks_the_visitors_language():
+    from rnn_demo.ui.tabs import learn
+
+    english = learn.neighbours_table([(" king", 0.81234), ("<b>", -0.5)], "en")
+    assert "<th>piece</th><th>cosine</th>" in english
+    assert '<td class="piece"> king</td><td>0.812</td>' in english  # the leading space kept (shown by CSS)
+    assert "&lt;b&gt;" in english and "<b>" not in english and "-0.500" in english
+    assert "<th>余弦相似度</th>" in learn.neighbours_table([], "zh-CN")
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """`python app.py` serves every tab without importing TensorFlow (or Keras), nor, without `--mcp`,
-the MCP SDK (`rnn_demo.entry`).
+the MCP SDK, nor loading pandas (`rnn_demo.entry`).
 
 How the test knows: a `sitecustomize` module, put first on the app's PYTHONPATH, adds an import
 hook that writes the name of every `tensorflow`/`keras`/`mcp` import attempt to a file the moment it
@@ -23,12 +23,13 @@ HOOK = '''
 import os, sys
 
 class _Watch:
-    """Records tensorflow/keras/mcp import attempts in $RNN_DEMO_IMPORT_LOG; imports nothing itself.
-    The app's own refusal of `mcp` (a finder put before this one) answers first: an attempt seen
+    """Records tensorflow/keras/mcp import attempts, and those of pandas's modules, in $RNN_DEMO_IMPORT_LOG;
+    imports nothing itself. The app's own refusal of `mcp` (a finder put before this one) answers first: an attempt seen
     here is one that would have loaded."""
 
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("tensorflow", "keras", "mcp"):
+        # pandas itself is imported (Gradio's caching module), deferred: its modules load only if it is read.
+        if name.split(".")[0] in ("tensorflow", "keras", "mcp") or name.startswith("pandas."):
             with open(os.environ["RNN_DEMO_IMPORT_LOG"], "a") as log:
                 log.write(name + "\\n")
         return None
@@ -73,7 +74,7 @@ def watched_app(tmp_path):
         process.wait(timeout=20)
 
 
-def test_every_tab_is_served_without_tensorflow_or_the_mcp_sdk(watched_app):
+def test_every_tab_is_served_without_tensorflow_the_mcp_sdk_or_pandas(watched_app):
     from gradio_client import Client
 
     url, imports = watched_app
@@ -114,6 +115,27 @@ def test_a_refused_package_reads_as_not_installed_and_others_still_import(monkey
     assert importlib.import_module("xmlrpc.client") is not None
     monkeypatch.delitem(sys.modules, "xmlrpc.client")
     monkeypatch.delitem(sys.modules, "xmlrpc")
+
+
+def test_a_deferred_package_loads_on_its_first_attribute_read(monkeypatch):
+    assert "wsgiref" not in sys.modules
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    assert entry.defer("wsgiref") is not None
+    module = importlib.import_module("wsgiref")
+    assert "wsgiref" in sys.modules and "wsgiref.util" not in sys.modules
+    assert type(module).__name__ == "_LazyModule"  # not yet executed
+    client = importlib.import_module("wsgiref.util")  # reads the package's __path__: loads it
+    assert client.guess_scheme({}) == "http"
+    assert type(sys.modules["wsgiref"]).__name__ == "module"
+    assert entry.defer("wsgiref") is None  # already imported: left as it is
+    monkeypatch.delitem(sys.modules, "wsgiref.util")
+    monkeypatch.delitem(sys.modules, "wsgiref")
+
+
+def test_app_py_defers_pandas_before_it_imports_gradio():
+    source = (ROOT / "app.py").read_text()
+    assert "pandas" in entry.DEFERRED_PACKAGES
+    assert source.index("entry.defer(*entry.DEFERRED_PACKAGES)") < source.index("from rnn_demo.serving import")
 
 
 CUSTOM_COMPONENT = '''

@@ -57,6 +57,9 @@ CSS = """
 #main-tabs > .tab-wrapper > .tab-container.visually-hidden button,
 #learn-tabs > .tab-wrapper > .tab-container.visually-hidden button { max-width: 1px; padding: 0; }
 .attention { overflow-x: auto; }
+#learn-near table { border-collapse: collapse; }
+#learn-near th, #learn-near td { border-bottom: 1px solid var(--border-color-primary); padding: 2px 12px; text-align: left; }
+#learn-near td.piece { white-space: pre; font-family: var(--font-mono); }
 .attention table { border-collapse: collapse; font-size: 12px; }
 .attention td { width: 18px; height: 18px; border: 1px solid var(--border-color-primary); }
 .attention th { font-weight: normal; padding: 0 4px; white-space: pre; }

@@ -6,6 +6,7 @@ Its texts, in English and 简体中文, are in learn/text.py (ui/text.py adds th
 """
 from __future__ import annotations
 
+import html
 import logging
 
 import numpy as np
@@ -330,8 +331,8 @@ def _embeddings(learn: LearnModels) -> None:
     with gr.Row():
         word = gr.Textbox("king", label=_en("word"), max_length=MAX_WORD_CHARS, elem_id="learn-word")
         go = gr.Button(_en("neighbours"), variant="primary", elem_id="learn-neighbours")
-    # Gradio's table does not translate its headers: English until the first answer, written in the visitor's.
-    near = gr.Dataframe(headers=list(NEAR_HEADERS), elem_id="learn-near", interactive=False)
+    # A table of our own, not gr.Dataframe: Gradio's table imports pandas (and its Styler) as the page is built.
+    near = gr.HTML(elem_id="learn-near")
     draw = gr.Button(_en("map"), elem_id="learn-map-draw")
     picture = gr.HTML(elem_id="learn-map")
     go.click(guarded(_make_neighbours(learn)), [word], [near], api_name=False)
@@ -355,10 +356,17 @@ def _make_neighbours(learn: LearnModels):
         with shown_to_user(visitor):
             word = _checked_text(word, "word", MAX_WORD_CHARS, visitor)
             matrix = _embedding(learn)
-        rows = [[piece, similarity] for piece, similarity in
-                embeddings.neighbours(matrix, learn.engine.tokenizer, word.strip())]
-        return {"headers": [_say(f"near.{header}", visitor) for header in NEAR_HEADERS], "data": rows}
+        return neighbours_table(embeddings.neighbours(matrix, learn.engine.tokenizer, word.strip()), visitor)
     return neighbours
+
+
+def neighbours_table(rows: list[tuple[str, float]], visitor: str) -> str:
+    """The nearest pieces as an HTML table in the visitor's language: each piece as the tokenizer writes it
+    (a leading space starts a word), its cosine similarity to three decimals."""
+    header = "".join(f"<th>{html.escape(_say(f'near.{name}', visitor))}</th>" for name in NEAR_HEADERS)
+    body = "".join(f"<tr><td class=\"piece\">{html.escape(piece)}</td><td>{similarity:.3f}</td></tr>"
+                   for piece, similarity in rows)
+    return f'<table class="near"><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def _make_map(learn: LearnModels):
