@@ -83,6 +83,9 @@ def _add_train(sub) -> None:
     train.add_argument("--name", help="checkpoint name (default shakespeare-<cell>)")
     train.add_argument("--tokenizer", type=Path, help="tokenizer file (default <out>/tokenizer.model)")
     train.add_argument("--json", action="store_true")
+    train.add_argument("--counts-only", action="store_true",
+                       help="blank only: add the counts of the training sentences to the trained gap filler in "
+                            "--out and measure it again, without training its network")
     # --vocab-size sizes the tokenizer; models always take the tokenizer's size.
     _add_dataclass_flags(train, [TokenizerConfig, *(family.config_class for family in registry.FAMILIES.values()),
                                  TrainingConfig])
@@ -218,6 +221,8 @@ def _train(args, argv: list[str]) -> dict:
     """Trains what `train` names: the tokenizer, one target's model, or (`all`) the tokenizer then every target."""
     command = "python -m rnn_demo " + " ".join(shlex.quote(a) for a in argv)
     tokenizer_path = args.tokenizer or args.out / TOKENIZER_FILE
+    if args.counts_only:
+        return _add_counts(args, tokenizer_path, command)
     result = {}
     if args.what in (TOKENIZER, ALL):
         result[TOKENIZER] = _train_tokenizer(args, tokenizer_path)
@@ -227,6 +232,18 @@ def _train(args, argv: list[str]) -> dict:
         name = args.name if target == targets[0] else None
         result.update(_train_target(target, args, tokenizer_path, command, name=name))
     return result
+
+
+def _add_counts(args, tokenizer_path: Path, command: str) -> dict:
+    """`train blank --counts-only`: the counts added to the trained gap filler (`training.fill`)."""
+    from .tokenizer import Tokenizer
+    from .training.fill import add_counts_to_checkpoint
+
+    if args.what != "blank":
+        raise UsageError("--counts-only applies to the gap filler (train blank) only")
+    directory = args.out / (args.name or registry.FILL_MODEL)
+    meta = add_counts_to_checkpoint(directory, Tokenizer(tokenizer_path), command)
+    return {"blank": {"path": str(directory), "metrics": meta["metrics"]}}
 
 
 def _train_tokenizer(args, tokenizer_path: Path) -> dict:

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 WEIGHTS_FILE = "model.safetensors"  # the weights in one file; shards are `model-00001-of-00002.safetensors`
 WEIGHTS_SUFFIX = ".safetensors"
+COUNTS_FILE = "counts.safetensors"  # the gap filler's word counts (models/gap_counts.py): hashed, not weights
 SHARD_NAME = "model-{index:05d}-of-{count:05d}.safetensors"
 # A hosted Space refuses a file over 10 MiB pushed without Git LFS: every weights file stays below.
 MAX_FILE_BYTES = 10 * 2 ** 20
@@ -158,7 +159,7 @@ def write_weights(directory: str | Path, weights: dict[str, np.ndarray]) -> dict
 
 
 def save_checkpoint(directory: str | Path, model, *, family: str, model_config, tokenizer: Tokenizer,
-                    meta: dict) -> Path:
+                    meta: dict, extra_files: tuple[str, ...] = ()) -> Path:
     """Writes the weights (by name; no optimizer state) and config.json with every file's sha256.
 
     Args:
@@ -168,6 +169,8 @@ def save_checkpoint(directory: str | Path, model, *, family: str, model_config, 
         model_config: the dataclass the model was built from.
         tokenizer: the tokenizer the model was trained with (its sha256 is recorded).
         meta: anything else to record (command, data, seed, metrics).
+        extra_files: files the run already wrote into `directory` that belong to the checkpoint (hashed and
+            listed with the weights, e.g. `COUNTS_FILE`).
     Returns:
         The checkpoint folder.
     """
@@ -178,12 +181,21 @@ def save_checkpoint(directory: str | Path, model, *, family: str, model_config, 
         "family": family,
         "model": config_module.to_dict(model_config),
         "tokenizer_sha256": tokenizer.sha256,
-        "files": write_weights(directory, named_weights.named(model)),
+        "files": {**write_weights(directory, named_weights.named(model)), **listed_files(directory, extra_files)},
         "created": record.get("created") or _now(),
     })
     (directory / CONFIG_FILE).write_text(config_module.dumps(record), encoding="utf-8")
     log.info("saved checkpoint %s", directory)
     return directory
+
+
+def listed_files(directory: Path, names: tuple[str, ...]) -> dict[str, str]:
+    """{name: sha256} of files in `directory`, made readable by all (a container's user reads them)."""
+    found = {}
+    for name in names:
+        (directory / name).chmod(0o644)
+        found[name] = sha256_file(directory / name)
+    return found
 
 
 def _now() -> str:
@@ -213,8 +225,8 @@ def read_meta(directory: str | Path) -> dict:
 
 
 def weight_files(meta: dict) -> list[str]:
-    """The safetensors files config.json lists, in order."""
-    return sorted(name for name in meta["files"] if name.endswith(WEIGHTS_SUFFIX))
+    """The safetensors files of weights config.json lists, in order."""
+    return sorted(name for name in meta["files"] if name.endswith(WEIGHTS_SUFFIX) and name != COUNTS_FILE)
 
 
 def _check_meta_shape(directory: Path, meta) -> None:
@@ -302,6 +314,19 @@ def read_weights(directory: Path, meta: dict) -> dict[str, np.ndarray]:
             raise _unfit(directory.name, f"{repeated[0]} is in two files")
         weights.update(shard)
     return weights
+
+
+def read_counts(directory: Path, checkpoint: "Checkpoint"):
+    """The gap filler's `GapCounts` from the checkpoint's `COUNTS_FILE` (CheckpointError if it does not fit)."""
+    from safetensors import SafetensorError
+
+    from .models.gap_counts import GapCounts
+
+    try:
+        return GapCounts.load(directory / COUNTS_FILE, len(checkpoint.model_config.words))
+    except (SafetensorError, OSError, ValueError) as error:
+        reason = without_path(str(error), directory, 2).strip().splitlines()
+        raise _unfit(directory.name, f"{COUNTS_FILE}: {reason[0] if reason else type(error).__name__}") from None
 
 
 def load_checkpoint(directory: str | Path, tokenizer: Tokenizer, *, family: str | None = None) -> Checkpoint:

@@ -84,6 +84,9 @@ class GapWordsConfig:
     # The fillers it can write, index 0 the unknown word ("<unk>", never shown): the most frequent words of
     # its training text and every fact answer ("Mexico City" is one filler), as most often spelt there.
     words: tuple[str, ...] = field(default=(), metadata={"flag": False})  # chosen by training, not by a flag
+    # The share of the served probabilities that comes from the counts of the training sentences
+    # (`models.gap_counts`, the checkpoint's counts file), chosen on validation gaps; 0: the network alone.
+    counts_weight: float = field(default=0.0, metadata={"flag": False})
 
     def __post_init__(self):
         object.__setattr__(self, "words", tuple(self.words))  # config.json gives a list

@@ -391,6 +391,22 @@ def _gap_rankings(numpy_model, tokenizer: Tokenizer, config, items) -> list[tupl
     return found
 
 
+def choose_counts_weight(numpy_model, counts, tokenizer: Tokenizer, items) -> dict:
+    """The weight of the counts in the served gap filler (`gap_counts.choose_weight`), chosen on held-out gaps
+    `items` whose answer is one of the fillers: the one under which their answers are likeliest."""
+    from .data.encoding import gap_sides, word_key
+    from .models.gap_counts import choose_weight
+
+    def scored():
+        for item in items:
+            answer = numpy_model.word_index.get(word_key(item["answer"]))
+            if answer:  # neither missing nor the unknown word
+                left_ids, right_ids = gap_sides(tokenizer, item["left"], item["right"])
+                yield (numpy_model.probabilities(left_ids, right_ids),
+                       counts.probabilities(item["left"], item["right"]), answer)
+    return choose_weight(scored())
+
+
 def fit_fill_calibration(numpy_model, tokenizer: Tokenizer, config, items) -> dict:
     """How the page turns the model's probabilities into shown ones, chosen on the validation gaps.
 

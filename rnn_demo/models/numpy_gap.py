@@ -12,7 +12,10 @@ from .weights import take
 
 
 class NumpyGapWords:
-    """`probabilities(left_ids, right_ids)`: the chance of each of `config.words` standing in the gap."""
+    """`probabilities(left_ids, right_ids)`: the network's chance of each of `config.words` standing in the gap;
+    `mixed_probabilities` adds the counts of the training sentences (`counts`, a `GapCounts`) as the app serves."""
+
+    counts = None  # the checkpoint's `GapCounts`, set by whoever loads it; None: the network alone
 
     def __init__(self, model, weights: Mapping[str, np.ndarray] | None = None):
         """`NumpyGapWords(keras_model)`, or `NumpyGapWords(config, weights)` with the weights by name as a
@@ -55,3 +58,13 @@ class NumpyGapWords:
         logits = self.logits(left_ids, right_ids).astype(np.float64)
         exp = np.exp(logits - logits.max())
         return exp / exp.sum()
+
+    def mixed_probabilities(self, left_ids: list[int], right_ids: list[int], left: str, right: str) -> np.ndarray:
+        """What the app serves for the gap between the texts `left` and `right` (encoded as `left_ids`,
+        `right_ids`): `probabilities` mixed with the counts' by `config.counts_weight`, or alone without counts."""
+        from .gap_counts import mixed
+
+        network = self.probabilities(left_ids, right_ids)
+        if self.counts is None or not self.config.counts_weight:
+            return network
+        return mixed(network, self.counts.probabilities(left, right), self.config.counts_weight)

@@ -284,6 +284,8 @@ def _serving_model(directory: Path, tokenizer: Tokenizer) -> LoadedModel:
     except WeightError as error:
         raise checkpoints.unfit(checkpoint, error) from None
     checkpoint.release_weights()  # the NumPy model holds its own (float32, rearranged) copy
+    if checkpoints.COUNTS_FILE in checkpoint.meta["files"]:  # the gap filler's counts (verified with the weights)
+        numpy_model.counts = checkpoints.read_counts(directory, checkpoint)
     if not language_model:
         return LoadedModel(checkpoint, numpy_model)
     return LoadedModel(checkpoint, numpy_model, _compiled_sampler(numpy_model, directory.name))

@@ -115,7 +115,7 @@ def rank_fill(numpy_model, tokenizer: Tokenizer, config, left: str, right: str, 
         probability (not normalised).
     """
     left_ids, right_ids = gap_sides(tokenizer, left, right)
-    chances = numpy_model.probabilities(left_ids, right_ids)
+    chances = numpy_model.mixed_probabilities(left_ids, right_ids, left, right)
     best = np.argsort(-chances)[:RANKED_WORDS]
     probabilities = {config.words[i]: float(chances[i]) for i in best if i != UNKNOWN_INDEX}
     read = min(len(left_ids), config.max_side_tokens) + min(len(right_ids), config.max_side_tokens)

@@ -1,5 +1,7 @@
 """The fill recipe: the gap filler (`models.gap_words`), trained from random weights on every word of
-everyday, chat and play sentences, and on fact sentences with their answer blanked."""
+everyday, chat and play sentences, and on fact sentences with their answer blanked; then the counts of which
+word stood between which neighbours in those sentences (`models.gap_counts`), mixed into the network's
+probabilities by a weight chosen on the validation gaps."""
 from __future__ import annotations
 
 import collections
@@ -9,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .. import evaluation
+from .. import checkpoints, evaluation
 from ..config import TrainingConfig
 from ..data import fill_sentences
 from ..data.encoding import UNKNOWN_WORD, span_gap, word_gaps, word_key
@@ -48,6 +50,7 @@ WEIGHTS = {"facts": 10.0}
 SAMPLED = {"plays": 8_000}
 VALIDATION = {"facts": 500, "chat": 500, "plays": 500, "everyday": 2_000}  # sentences of the validation loss
 CAPITAL_TEMPLATES = "capital/"  # the prefix of the fact templates about capitals
+COUNTED = ("everyday", "chat", "plays")  # the counts' sentences: those written by people (facts are templates)
 HELDOUT = ("validation plays, held-out chat conversations, held-out fact templates (listed in fill_sentences.py), "
            "held-out everyday conversations (everyday.split_of) and the fixed sets of data/heldout")
 
@@ -197,13 +200,90 @@ def train_gap_words(model_config, training: TrainingConfig, run: Run) -> dict:
              "train_gaps": sum(len(gaps) for _, gaps in train_rows),
              "validation_gaps": sum(len(gaps) for _, gaps in validation_rows),
              "history": {key: [round(float(value), 4) for value in values] for key, values in history.history.items()}}
-    found.update(metrics(NumpyGapWords(model), run.tokenizer, model_config, quick=run.quick))
+    counting = add_counts(model, run.tokenizer, train_items, run.directory, quick=run.quick)
+    model_config = model.config
+    found["counts"] = counting
+    found.update(metrics(served_model(model, run.directory), run.tokenizer, model_config, quick=run.quick))
+    found["everyday_network_alone"] = network_alone_figures(NumpyGapWords(model), run.tokenizer, quick=run.quick)
     data = {"sources": {split: {source: len(source_items(source, split)) for source in fill_sentences.SOURCES}
                         for split in ("train", "validation")},
             "mix": MIX, "weights": WEIGHTS, "sampled": SAMPLED, "validation": VALIDATION, "quick": run.quick, "words": len(words),
             "heldout": HELDOUT}
-    meta = run.save(model, family=FAMILY, training=training, metrics=found, data=data)
+    meta = run.save(model, family=FAMILY, training=training, metrics=found, data=data,
+                    extra_files=(checkpoints.COUNTS_FILE,))
     log.info("%s: %s", run.name, {key: value for key, value in found.items() if isinstance(value, float)})
+    return meta
+
+
+def counted_sentences(train_items: dict[str, list]) -> list[str]:
+    """The training sentences the counts are made of (`COUNTED`), in a fixed order."""
+    return [sentence for source in COUNTED for sentence in train_items.get(source, [])]
+
+
+def add_counts(model, tokenizer: Tokenizer, train_items: dict[str, list], directory, *, quick: bool) -> dict:
+    """Counts the training sentences into `directory`'s `COUNTS_FILE`, chooses their weight on the validation
+    gaps (`gap_counts.choose_weight`) and sets it in `model.config`. Returns what config.json records of it."""
+    from ..data import heldout
+    from ..models.gap_counts import MIN_SEEN, GapCounts
+    from ..models.numpy_gap import NumpyGapWords
+
+    started = time.monotonic()
+    sentences = counted_sentences(train_items)
+    counts = GapCounts.build(sentences, model.config.words)
+    directory.mkdir(parents=True, exist_ok=True)
+    counts.save(directory / checkpoints.COUNTS_FILE)
+    items = heldout.load("gaps", "validation")[:QUICK_METRIC_QUESTIONS if quick else None]
+    choice = evaluation.choose_counts_weight(NumpyGapWords(model), counts, tokenizer, items)
+    model.config = replace(model.config, counts_weight=choice["weight"])
+    return {"sentences": len(sentences), "sources": list(COUNTED), "min_seen": MIN_SEEN,
+            "contexts": {order: int(len(counts.tables[f"{order}/keys"])) for order in ("left", "right", "pair", "wide")},
+            "file_bytes": (directory / checkpoints.COUNTS_FILE).stat().st_size, "chosen_on": "gaps_validation.json",
+            **choice, "seconds": round(time.monotonic() - started, 1)}
+
+
+def served_model(model, directory):
+    """The NumPy gap filler of a Keras `model` with the counts in `directory`, as the app serves it."""
+    from ..models.gap_counts import GapCounts
+    from ..models.numpy_gap import NumpyGapWords
+
+    numpy_model = NumpyGapWords(model)
+    numpy_model.counts = GapCounts.load(directory / checkpoints.COUNTS_FILE, len(model.config.words))
+    return numpy_model
+
+
+def network_alone_figures(numpy_model, tokenizer: Tokenizer, *, quick: bool) -> dict:
+    """Top-1, top-5 and calibration of a network without counts (`numpy_model.counts` None) on the everyday
+    test gaps."""
+    alone = evaluation.everyday_metrics(filler=(numpy_model, numpy_model.config), tokenizer=tokenizer, limit=QUICK_METRIC_QUESTIONS if quick else None)["gaps"]
+    return {key: alone[key] for key in ("gaps", "top1_accuracy", "top5_accuracy", "ece_model_probability")}
+
+
+def add_counts_to_checkpoint(directory, tokenizer: Tokenizer, command: str) -> dict:
+    """`train blank --counts-only`: adds the counts to a trained gap filler without training its network again,
+    and measures it anew. The training sentences are those its own run drew (its seed, its quick or full
+    sampling); its words are its own. Returns the new config.json contents."""
+    from .. import config as config_module
+    from ..models import weights as named_weights
+    from ..models.gap_words import build_gap_words
+    from ..models.numpy_gap import NumpyGapWords
+
+    meta = checkpoints.read_meta(directory)
+    checkpoint = checkpoints.load_checkpoint(directory, tokenizer, family=FAMILY)
+    model = build_gap_words(checkpoint.model_config)
+    named_weights.assign(model, checkpoint.weights)
+    quick = bool(meta.get("data", {}).get("quick"))
+    seed = meta.get("training", {}).get("seed", TrainingConfig().seed)
+    train_items = chosen_items("train", quick=quick, seed=seed)
+    counting = add_counts(model, tokenizer, train_items, directory, quick=quick)
+    found = dict(meta.get("metrics", {}))
+    found["counts"] = counting
+    found.update(metrics(served_model(model, directory), tokenizer, model.config, quick=quick))
+    found["everyday_network_alone"] = network_alone_figures(NumpyGapWords(model), tokenizer, quick=quick)
+    meta["metrics"] = found
+    meta["model"] = config_module.to_dict(model.config)
+    meta["files"] = {**meta["files"], **checkpoints.listed_files(directory, (checkpoints.COUNTS_FILE,))}
+    meta["counts_command"] = command
+    (directory / checkpoints.CONFIG_FILE).write_text(config_module.dumps(meta), encoding="utf-8")
     return meta
 
 

@@ -46,7 +46,7 @@ class Run:
                                            self.tokenizer)
 
     def save(self, model, *, family: str, training: TrainingConfig, metrics: dict, data: dict,
-             initialised_from: dict | None = None) -> dict:
+             initialised_from: dict | None = None, extra_files: tuple[str, ...] = ()) -> dict:
         """Saves the trained model with how it was made and measured.
 
         Args:
@@ -56,6 +56,7 @@ class Run:
             metrics: its held-out figures.
             data: what it was trained and measured on.
             initialised_from: the record of the checkpoint it started from (`provenance`), if any.
+            extra_files: files the run wrote into its folder that belong to the checkpoint.
         Returns:
             The checkpoint's config.json contents.
         """
@@ -63,7 +64,7 @@ class Run:
         if initialised_from is not None:
             meta["initialised_from"] = initialised_from
         checkpoints.save_checkpoint(self.directory, model, family=family, model_config=model.config,
-                                    tokenizer=self.tokenizer, meta=meta)
+                                    tokenizer=self.tokenizer, meta=meta, extra_files=extra_files)
         return checkpoints.read_meta(self.directory)
 
 

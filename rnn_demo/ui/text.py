@@ -135,12 +135,16 @@ STRINGS: dict[str, tuple[str, str]] = {  # key: (English, 简体中文)
         "Write a sentence with one gap, `___` (two or more underscores) or `[MASK]`. One GRU reads the words before "
         "the gap from left to right, another the words after it from right to left; from their two last states a "
         "layer gives a probability to each of the 8,000 words it knows (a country or a capital of two words, such "
-        "as Mexico City, counts as one). When the words around the gap (four or more, and most of those typed) "
-        "match a passage of the training plays, the words the play has there are mixed in (📜 in the note), "
-        "weighted by how many words matched.",
+        "as Mexico City, counts as one). A share of each probability, chosen on held-out sentences, comes instead "
+        "from counts of the words that stood between the same neighbours in its training sentences (two words on "
+        "each side, else one, else one side alone): they remember exact phrases the network has not learnt. When "
+        "the words around the gap (four or more, and most of those typed) match a passage of the training plays, "
+        "the words the play has there are mixed in (📜 in the note), weighted by how many words matched.",
         "写一个带一处空白的句子，用 `___`（两个或更多下划线）或 `[MASK]` 表示。一个 GRU 从左到右读空白前的词，"
         "另一个从右到左读空白后的词；一层网络根据两者的最后状态，为它认识的 8,000 个词各给出一个概率"
-        "（由两个词组成的国名或首都，如 Mexico City，算作一个）。当空白周围的词（四个或更多，且占所输入的大部分）"
+        "（由两个词组成的国名或首都，如 Mexico City，算作一个）。每个概率中有一部分（比例在留出句子上选定）来自计数："
+        "训练句子里同样的邻词之间出现过哪些词（先看两侧各两个词，再看各一个，再看单侧）；它们记得网络没有学会的确切说法。"
+        "当空白周围的词（四个或更多，且占所输入的大部分）"
         "与训练用剧本中的一段相符时，剧本在那里的词也会按相符词数加权混入（说明中以 📜 标出）。"),
     "fill.sentence": ("Sentence", "句子"),
     "fill.candidates": ("Candidates", "候选数"),

@@ -32,7 +32,8 @@ def make_fill(engine: Engine):
 
     def fill(sentence: str, top_k: float, request: gr.Request | None = None):
         """Fills the gap in an English sentence with a small recurrent network (a GRU reads the words before the
-        gap, another the words after it, backwards): write ___ (or [MASK]) where the missing word goes, e.g.
+        gap, another the words after it, backwards; mixed with counts of the words its training sentences had
+        between the same neighbours): write ___ (or [MASK]) where the missing word goes, e.g.
         "Paris is the capital of ___." → France. It ranks the 8,000 words it knows (and country and capital
         names of two words), each with its probability of being the word the writer used (checked for
         calibration on held-out sentences).
