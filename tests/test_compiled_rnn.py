@@ -76,6 +76,27 @@ def test_one_core_or_two_give_identical_numbers(pair):
     np.testing.assert_array_equal(one[1], two[1])
 
 
+def test_a_row_has_the_same_numbers_alone_and_in_a_batch(pair):
+    """Seven rows take both paths of the batched product (four rows together, then three one at a time):
+    each row's tokens, logits and state are bit for bit those of the row drawn alone."""
+    _, numpy_model, sampler, _ = pair
+    rng = np.random.default_rng(5)
+    batch, steps = 7, 12
+    logits = rng.normal(size=(batch, sampler.padded_vocab)).astype(np.float32)
+    states = [numpy_model.step([int(token)], numpy_model.initial_state())[1] for token in rng.integers(1, 200, batch)]
+    uniforms, temperatures = rng.random((batch, steps)), np.linspace(0.5, 1.2, batch)
+    hidden, cells = sampler.packed(states)
+    together = sampler.sample_rows(logits.copy(), hidden, cells, np.full(batch, steps), uniforms, temperatures)
+    for row in range(batch):
+        alone_hidden, alone_cells = sampler.packed([states[row]])
+        alone = sampler.sample_rows(logits[row:row + 1].copy(), alone_hidden, alone_cells, np.full(1, steps),
+                                    uniforms[row:row + 1], temperatures[row:row + 1])
+        np.testing.assert_array_equal(alone[0][0], together[0][row])
+        np.testing.assert_array_equal(alone[1][0], together[1][row])
+        np.testing.assert_array_equal(alone_hidden[:, 0], hidden[:, row])
+        np.testing.assert_array_equal(alone_cells[:, 0] if sampler.lstm else 0, cells[:, row] if sampler.lstm else 0)
+
+
 def test_draws_are_the_inverse_cdf_of_the_softmax(pair):
     """Each token is the first whose cumulative softmax probability exceeds its uniform number
     (as `Sampler` draws); draws within float32 rounding of a boundary are not judged."""
