@@ -167,7 +167,6 @@ def train_gap_words(model_config, training: TrainingConfig, run: Run) -> dict:
 
     from ..data.datasets import gap_word_batches
     from ..models.gap_words import build_gap_words
-    from ..models.numpy_gap import NumpyGapWords
     from .language_model import round_matrices
 
     if training.init_from:
@@ -200,11 +199,7 @@ def train_gap_words(model_config, training: TrainingConfig, run: Run) -> dict:
              "train_gaps": sum(len(gaps) for _, gaps in train_rows),
              "validation_gaps": sum(len(gaps) for _, gaps in validation_rows),
              "history": {key: [round(float(value), 4) for value in values] for key, values in history.history.items()}}
-    counting = add_counts(model, run.tokenizer, train_items, run.directory, quick=run.quick)
-    model_config = model.config
-    found["counts"] = counting
-    found.update(metrics(served_model(model, run.directory), run.tokenizer, model_config, quick=run.quick))
-    found["everyday_network_alone"] = network_alone_figures(NumpyGapWords(model), run.tokenizer, quick=run.quick)
+    found.update(counted_metrics(model, run.tokenizer, train_items, run.directory, quick=run.quick))
     data = {"sources": {split: {source: len(source_items(source, split)) for source in fill_sentences.SOURCES}
                         for split in ("train", "validation")},
             "mix": MIX, "weights": WEIGHTS, "sampled": SAMPLED, "validation": VALIDATION, "quick": run.quick, "words": len(words),
@@ -220,42 +215,35 @@ def counted_sentences(train_items: dict[str, list]) -> list[str]:
     return [sentence for source in COUNTED for sentence in train_items.get(source, [])]
 
 
-def add_counts(model, tokenizer: Tokenizer, train_items: dict[str, list], directory, *, quick: bool) -> dict:
+def counted_metrics(model, tokenizer: Tokenizer, train_items: dict[str, list], directory, *, quick: bool) -> dict:
     """Counts the training sentences into `directory`'s `COUNTS_FILE`, chooses their weight on the validation
-    gaps (`gap_counts.choose_weight`) and sets it in `model.config`. Returns what config.json records of it."""
+    gaps (`gap_counts.choose_weight`) and sets it in `model.config`; then measures the filler as served (the
+    network with its counts) and the everyday test figures of the network alone. Returns those metrics, with
+    what config.json records of the counts under "counts"."""
     from ..data import heldout
-    from ..models.gap_counts import MIN_SEEN, GapCounts
+    from ..models.gap_counts import MIN_SEEN, ORDERS, GapCounts
     from ..models.numpy_gap import NumpyGapWords
+
+    limit = QUICK_METRIC_QUESTIONS if quick else None
 
     started = time.monotonic()
     sentences = counted_sentences(train_items)
     counts = GapCounts.build(sentences, model.config.words)
     directory.mkdir(parents=True, exist_ok=True)
     counts.save(directory / checkpoints.COUNTS_FILE)
-    items = heldout.load("gaps", "validation")[:QUICK_METRIC_QUESTIONS if quick else None]
-    choice = evaluation.choose_counts_weight(NumpyGapWords(model), counts, tokenizer, items)
+    network = NumpyGapWords(model)  # no counts: the network alone
+    choice = evaluation.choose_counts_weight(network, counts, tokenizer, heldout.load("gaps", "validation")[:limit])
     model.config = replace(model.config, counts_weight=choice["weight"])
-    return {"sentences": len(sentences), "sources": list(COUNTED), "min_seen": MIN_SEEN,
-            "contexts": {order: int(len(counts.tables[f"{order}/keys"])) for order in ("left", "right", "pair", "wide")},
-            "file_bytes": (directory / checkpoints.COUNTS_FILE).stat().st_size, "chosen_on": "gaps_validation.json",
-            **choice, "seconds": round(time.monotonic() - started, 1)}
-
-
-def served_model(model, directory):
-    """The NumPy gap filler of a Keras `model` with the counts in `directory`, as the app serves it."""
-    from ..models.gap_counts import GapCounts
-    from ..models.numpy_gap import NumpyGapWords
-
-    numpy_model = NumpyGapWords(model)
-    numpy_model.counts = GapCounts.load(directory / checkpoints.COUNTS_FILE, len(model.config.words))
-    return numpy_model
-
-
-def network_alone_figures(numpy_model, tokenizer: Tokenizer, *, quick: bool) -> dict:
-    """Top-1, top-5 and calibration of a network without counts (`numpy_model.counts` None) on the everyday
-    test gaps."""
-    alone = evaluation.everyday_metrics(filler=(numpy_model, numpy_model.config), tokenizer=tokenizer, limit=QUICK_METRIC_QUESTIONS if quick else None)["gaps"]
-    return {key: alone[key] for key in ("gaps", "top1_accuracy", "top5_accuracy", "ece_model_probability")}
+    record = {"sentences": len(sentences), "sources": list(COUNTED), "min_seen": MIN_SEEN,
+              "contexts": {order: int(len(counts.tables[f"{order}/keys"])) for order in ORDERS},
+              "file_bytes": (directory / checkpoints.COUNTS_FILE).stat().st_size, "chosen_on": "gaps_validation.json",
+              **choice, "seconds": round(time.monotonic() - started, 1)}
+    served = NumpyGapWords(model)
+    served.counts = GapCounts.load(directory / checkpoints.COUNTS_FILE, len(model.config.words))  # as written
+    alone = evaluation.everyday_metrics(filler=(network, network.config), tokenizer=tokenizer, limit=limit)["gaps"]
+    return {"counts": record, **metrics(served, tokenizer, model.config, quick=quick),
+            "everyday_network_alone": {key: alone[key] for key in ("gaps", "top1_accuracy", "top5_accuracy",
+                                                                    "ece_model_probability")}}
 
 
 def add_counts_to_checkpoint(directory, tokenizer: Tokenizer, command: str) -> dict:
@@ -265,7 +253,6 @@ def add_counts_to_checkpoint(directory, tokenizer: Tokenizer, command: str) -> d
     from .. import config as config_module
     from ..models import weights as named_weights
     from ..models.gap_words import build_gap_words
-    from ..models.numpy_gap import NumpyGapWords
 
     meta = checkpoints.read_meta(directory)
     checkpoint = checkpoints.load_checkpoint(directory, tokenizer, family=FAMILY)
@@ -274,12 +261,8 @@ def add_counts_to_checkpoint(directory, tokenizer: Tokenizer, command: str) -> d
     quick = bool(meta.get("data", {}).get("quick"))
     seed = meta.get("training", {}).get("seed", TrainingConfig().seed)
     train_items = chosen_items("train", quick=quick, seed=seed)
-    counting = add_counts(model, tokenizer, train_items, directory, quick=quick)
-    found = dict(meta.get("metrics", {}))
-    found["counts"] = counting
-    found.update(metrics(served_model(model, directory), tokenizer, model.config, quick=quick))
-    found["everyday_network_alone"] = network_alone_figures(NumpyGapWords(model), tokenizer, quick=quick)
-    meta["metrics"] = found
+    meta["metrics"] = {**meta.get("metrics", {}), **counted_metrics(model, tokenizer, train_items, directory,
+                                                                     quick=quick)}
     meta["model"] = config_module.to_dict(model.config)
     meta["files"] = {**meta["files"], **checkpoints.listed_files(directory, (checkpoints.COUNTS_FILE,))}
     meta["counts_command"] = command
