@@ -83,15 +83,16 @@ def _at_once(jobs):
 
 
 class _Recorder:
-    """Counts the rows of each batched call of a sampler."""
+    """Counts the rows of each batched call of a sampler, and keeps each call's tokens a row."""
 
     def __init__(self, sampler, monkeypatch):
-        self.batches = []
+        self.batches, self.counts = [], []
         original = sampler.sample_rows
 
-        def sample_rows(logits, *args, **kwargs):
+        def sample_rows(logits, hidden, cells, counts, *args, **kwargs):
             self.batches.append(len(logits))
-            return original(logits, *args, **kwargs)
+            self.counts.append(list(counts))
+            return original(logits, hidden, cells, counts, *args, **kwargs)
 
         monkeypatch.setattr(sampler, "sample_rows", sample_rows)
 
@@ -194,6 +195,78 @@ def test_an_error_in_one_stream_is_raised_there_and_the_others_go_on(model):
     assert results[1:] == alone
     _assert_idle(decoder)
     assert _run(decoder, numpy_model, SETTINGS[0]) == alone[0]  # and the decoder still serves
+
+
+def test_streams_that_start_together_take_their_first_blocks_together(model, monkeypatch):
+    """While a stream takes its short first block, so does every stream beside it (a call lasts as long as
+    its longest block), and the texts are still those drawn alone."""
+    from rnn_demo.decoding import BLOCK_TOKENS, FIRST_BLOCK_TOKENS
+
+    numpy_model, sampler = model
+    decoder = BatchDecoder(sampler)
+    alone = [_run(decoder, numpy_model, settings) for settings in SETTINGS]
+    recorder = _Recorder(sampler, monkeypatch)
+    first_of = {}
+    original = decoder._counted
+
+    def counted(rows, **options):  # which rows of each call are at their first block
+        first_of[len(recorder.counts)] = [row.produced == 0 for row in rows if row.produced < row.max_new_tokens]
+        return original(rows, **options)
+
+    monkeypatch.setattr(decoder, "_counted", counted)
+    together = _at_once([lambda settings=settings: _run(decoder, numpy_model, settings) for settings in SETTINGS])
+    assert together == alone
+    for index, counts in enumerate(recorder.counts):  # a call's first block: first_of[index]
+        assert max(counts) <= (FIRST_BLOCK_TOKENS if any(first_of[index]) else BLOCK_TOKENS)
+
+
+def test_the_decoder_waits_for_a_stream_still_feeding_its_prompt(model, monkeypatch):
+    """A stream that joins while another is still feeding its prompt (prompts are fed one at a time) does not
+    start alone: the first call takes both (the wait is bounded; long here)."""
+    from rnn_demo.serving import batching
+
+    numpy_model, sampler = model
+    monkeypatch.setattr(batching, "ARRIVAL_WAIT_S", 30.0)
+    decoder = BatchDecoder(sampler)
+    recorder = _Recorder(sampler, monkeypatch)
+    feeding, release = threading.Event(), threading.Event()
+
+    def held_step(tokens, state):
+        feeding.set()
+        release.wait(DEADLINE_S)
+        return numpy_model.step(tokens, state)
+
+    first = threading.Thread(target=lambda: list(decoder.stream(
+        held_step, numpy_model.initial_state(), PROMPT, temperature=0.8, rng=np.random.default_rng(1),
+        max_new_tokens=10, deadline_s=DEADLINE_S)))
+    first.start()
+    assert feeding.wait(DEADLINE_S)
+    second = threading.Thread(target=lambda: _run(decoder, numpy_model, (2, 0.8, 10)))
+    second.start()
+    for _ in range(500):  # the second is arriving: waiting to feed its prompt
+        if decoder._arriving == 2:
+            break
+        threading.Event().wait(0.01)
+    assert decoder._arriving == 2
+    release.set()  # the first joins; the decoder waits for the second rather than starting without it
+    first.join(DEADLINE_S)
+    second.join(DEADLINE_S)
+    assert recorder.batches[0] == 2
+    assert decoder._arriving == 0
+
+
+def test_a_prompt_that_fails_leaves_no_stream_arriving(model):
+    numpy_model, sampler = model
+    decoder = BatchDecoder(sampler)
+
+    def failing(tokens, state):
+        raise ValueError("no prompt")
+
+    with pytest.raises(ValueError, match="no prompt"):
+        list(decoder.stream(failing, numpy_model.initial_state(), PROMPT, temperature=0.8,
+                            rng=np.random.default_rng(0), max_new_tokens=5, deadline_s=DEADLINE_S))
+    assert decoder._arriving == 0
+    assert len(_run(decoder, numpy_model, SETTINGS[0])[0]) == SETTINGS[0][2]
 
 
 def test_a_slow_reader_does_not_hold_up_the_others(model):

@@ -61,9 +61,11 @@ def test_greedy_tokens_and_logits_match_keras(pair, threads):
         assert token == int(np.argmax(reference_logits))
         reference_logits, reference_state = model.step([token], reference_state)
         np.testing.assert_allclose(after[index], reference_logits, atol=1e-4)
+    # An LSTM's cells reach about 15 in these models, where float32's last place is 1e-6, and the recurrent matrix
+    # spreads a few such differences to every unit over the 20 steps (measured up to 1.02e-5).
     for layer, reference_layer in zip(new_state, reference_state):
         for part, reference_part in zip(layer, reference_layer, strict=True):  # h, and an LSTM's c
-            np.testing.assert_allclose(part, reference_part[0], atol=1e-5)
+            np.testing.assert_allclose(part, reference_part[0], atol=2e-5)
 
 
 def test_one_core_or_two_give_identical_numbers(pair):
@@ -76,23 +78,29 @@ def test_one_core_or_two_give_identical_numbers(pair):
     np.testing.assert_array_equal(one[1], two[1])
 
 
-def test_a_row_has_the_same_numbers_alone_and_in_a_batch(pair):
-    """Seven rows take both paths of the batched product (four rows together, then three one at a time):
-    each row's tokens, logits and state are bit for bit those of the row drawn alone."""
+@pytest.mark.parametrize("batch", [7, 11])
+def test_a_row_has_the_same_numbers_alone_and_in_a_batch(pair, batch):
+    """Seven rows take both paths of the batched product (four rows together, then three one at a time),
+    with the two threads splitting the columns; eleven rows are split between the threads by rows (dealt by
+    their counts, which differ): each row's tokens, logits and state are bit for bit those of the row drawn
+    alone (one row: split by columns)."""
     _, numpy_model, sampler, _ = pair
+    assert (batch >= compiled_rnn.ROWS_SPLIT_FROM) == (batch == 11)
     rng = np.random.default_rng(5)
-    batch, steps = 7, 12
+    steps = 12
+    counts = np.full(batch, steps) if batch == 7 else rng.integers(1, steps + 1, batch)
     logits = rng.normal(size=(batch, sampler.padded_vocab)).astype(np.float32)
     states = [numpy_model.step([int(token)], numpy_model.initial_state())[1] for token in rng.integers(1, 200, batch)]
     uniforms, temperatures = rng.random((batch, steps)), np.linspace(0.5, 1.2, batch)
     hidden, cells = sampler.packed(states)
-    together = sampler.sample_rows(logits.copy(), hidden, cells, np.full(batch, steps), uniforms, temperatures)
+    together = sampler.sample_rows(logits.copy(), hidden, cells, counts, uniforms, temperatures)
     for row in range(batch):
+        count = counts[row]
         alone_hidden, alone_cells = sampler.packed([states[row]])
-        alone = sampler.sample_rows(logits[row:row + 1].copy(), alone_hidden, alone_cells, np.full(1, steps),
+        alone = sampler.sample_rows(logits[row:row + 1].copy(), alone_hidden, alone_cells, np.full(1, count),
                                     uniforms[row:row + 1], temperatures[row:row + 1])
-        np.testing.assert_array_equal(alone[0][0], together[0][row])
-        np.testing.assert_array_equal(alone[1][0], together[1][row])
+        np.testing.assert_array_equal(alone[0][0], together[0][row, :count])
+        np.testing.assert_array_equal(alone[1][0], together[1][row, :count])
         np.testing.assert_array_equal(alone_hidden[:, 0], hidden[:, row])
         np.testing.assert_array_equal(alone_cells[:, 0] if sampler.lstm else 0, cells[:, row] if sampler.lstm else 0)
 

@@ -14,7 +14,9 @@ than a core's 2 MB L2 cache, so one core spends most of each token waiting on me
   rather than one libm call per value, so the gate and softmax loops run on vector registers: in
   a batch of 16 they had taken a third of each token's time;
 - streams that run at the same time are rows of one batch: each weight is read once per token
-  for all of them (matrix × matrix), while each row keeps its own temperature, draws and count.
+  for all of them (matrix × matrix), while each row keeps its own temperature, draws and count;
+  from ROWS_SPLIT_FROM rows the two threads split the batch by rows instead of the matrices by
+  columns, and never wait for each other within a block (a batch waits on arithmetic, not memory).
 
 A seed gives the same text at any load: each half's columns are summed by the same code in the
 same order whether one thread or two run the halves, and each row's by the same code whatever
@@ -31,6 +33,7 @@ import numpy as np
 
 HALVES = 2  # one per core of the target machine
 GATES = {"gru": 3, "lstm": 4}  # in Keras order: z, r, candidate; i, f, candidate, o
+ROWS_SPLIT_FROM = 8  # rows from which the two threads split a batch by rows rather than by columns
 
 try:
     import numba
@@ -48,6 +51,11 @@ def supports(config) -> bool:
     """Whether this model can be sampled here: Numba is installed, and it has an even number of units."""
     return numba is not None and config.cell in GATES and config.units % HALVES == 0
 
+
+# Every compiled function: float arithmetic free to reorder and fuse, cached on disk, and a division
+# by zero gives inf or nan as in NumPy: Python's error model checks every divisor and raises, a branch that
+# kept the gate loops (tanh's rational fit divides) from running on vector registers: 14 ns a unit, 1 with it.
+FAST = dict(fastmath=True, cache=True, error_model="numpy")
 
 if numba is not None:
 
@@ -82,7 +90,7 @@ if numba is not None:
             return lambda weight: _half_to_float(weight)
         return lambda weight: weight
 
-    @njit(fastmath=True, cache=True)
+    @njit(**FAST)
     def _choose(logits, vocab, inverse_temperature, greedy, uniform):
         """The NumPy sampler's fast path (float32 softmax weights, inverse-CDF draw), or argmax."""
         if greedy:
@@ -122,17 +130,13 @@ if numba is not None:
     TANH_Q = tuple(np.float32(c) for c in (1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03,
                                            4.89352518554385e-03))
 
-    @njit(fastmath=True, cache=True)
+    @njit(**FAST)
     def _tanh(x):
         x = min(max(x, -TANH_CLAMP), TANH_CLAMP)
         x2 = x * x
-        p = TANH_P[0]
-        for c in TANH_P[1:]:
-            p = p * x2 + c
-        q = TANH_Q[0]
-        for c in TANH_Q[1:]:
-            q = q * x2 + c
-        return x * p / q
+        p, q = TANH_P, TANH_Q  # Horner's rule written out: a loop over a tuple is not unrolled, nor vectorised
+        numerator = (((((p[0] * x2 + p[1]) * x2 + p[2]) * x2 + p[3]) * x2 + p[4]) * x2 + p[5]) * x2 + p[6]
+        return x * numerator / (((q[0] * x2 + q[1]) * x2 + q[2]) * x2 + q[3])
 
     # exp(y) for y ≤ 0 as Cephes' expf computes it: y = k·ln 2 + r, |r| ≤ ln 2 / 2, e^r by a polynomial,
     # 2^k written into the exponent bits; within 1e-7 of the exact value, 0 below -87. Plain
@@ -140,24 +144,24 @@ if numba is not None:
     EXP_P = tuple(np.float32(c) for c in (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2,
                                           1.6666665459e-1, 5.0000001201e-1))
 
-    @njit(fastmath=True, cache=True)
+    @njit(**FAST)
     def _exp_nonpositive(y):
         tiny = y < np.float32(-87.0)
         y = max(y, np.float32(-87.0))
         k = np.floor(y * np.float32(1.44269504088896341) + np.float32(0.5))
         r = y - k * np.float32(0.693359375) - k * np.float32(-2.12194440e-4)
-        p = EXP_P[0]
-        for c in EXP_P[1:]:
-            p = p * r + c
+        c = EXP_P  # Horner's rule written out, as in _tanh
+        p = ((((c[0] * r + c[1]) * r + c[2]) * r + c[3]) * r + c[4]) * r + c[5]
         p = p * r * r + r + np.float32(1.0)
         value = p * _float_of_bits(np.int32((np.int32(k) + 127) << 23))
         return np.float32(0.0) if tiny else value
 
-    @njit(fastmath=True, cache=True)
+    @njit(**FAST)
     def _sigmoid(x):
-        return 0.5 * _tanh(0.5 * x) + 0.5
+        half = np.float32(0.5)  # a float32: Python's 0.5 would carry the arithmetic into float64
+        return half * _tanh(half * x) + half
 
-    @njit(fastmath=True, cache=True)
+    @njit(**FAST)
     def _accumulate_rows(vectors, rows, matrix, out, offset):
         """out[b, offset:offset + cols] += vectors[b] @ matrix for each b in `rows`: a matrix × matrix
         product that reads each weight from memory once for every row. Four matrix rows at a time are
@@ -189,7 +193,7 @@ if numba is not None:
                     target[j] += a * _widen(m0[j])
             i += 1
 
-    @njit(fastmath=True, cache=True, inline="always")
+    @njit(**FAST, inline="always")
     def _one_row(vectors, b, matrix, i, out, offset, cols):
         """Matrix rows i..i+3 into batch row b."""
         m0, m1, m2, m3 = matrix[i], matrix[i + 1], matrix[i + 2], matrix[i + 3]
@@ -198,7 +202,7 @@ if numba is not None:
         for j in range(cols):
             target[j] += ((a * _widen(m0[j]) + c * _widen(m1[j])) + d * _widen(m2[j])) + e * _widen(m3[j])
 
-    @njit(fastmath=True, cache=True, inline="always")
+    @njit(**FAST, inline="always")
     def _four_rows(vectors, b0, b1, b2, b3, matrix, i, out, offset, cols):
         """Matrix rows i..i+3 into batch rows b0..b3, each weight widened once for the four."""
         m0, m1, m2, m3 = matrix[i], matrix[i + 1], matrix[i + 2], matrix[i + 3]
@@ -215,15 +219,95 @@ if numba is not None:
             t2[j] += ((a2 * w0 + c2 * w1) + d2 * w2) + e2 * w3
             t3[j] += ((a3 * w0 + c3 * w1) + d3 * w2) + e3 * w3
 
-    @njit(fastmath=True, cache=True)
+    @njit(**FAST)
     def _rows_left(counts, step):
         """The rows that still draw at `step` (their count is larger)."""
         return np.nonzero(counts > step)[0]
 
-    @njit(parallel=True, fastmath=True, cache=True, nogil=True)
+    @njit(**FAST, nogil=True)
+    def _draw(rows, s, logits, vocab, inverse_temperatures, greedy, uniforms, embedding, tokens_out, embedded):
+        """Each of `rows` draws its token `s` from its logits; its embedding goes to `embedded`."""
+        for b in rows:
+            token = _choose(logits[b], vocab, inverse_temperatures[b], greedy[b], uniforms[b, s])
+            tokens_out[b, s] = token
+            embedded[b] = embedding[token]
+
+    @njit(**FAST, nogil=True)
+    def _layer_half(part, layer, rows, embedded, hidden, cells, fresh, fresh_cells, first_kernel, first_bias,
+                    recurrent, kernels, input_biases, candidate_biases, inputs, mixed):
+        """Half `part` of layer `layer`'s units for `rows`: their new values go to `fresh` (and `fresh_cells`)."""
+        half = hidden.shape[2] // HALVES
+        lstm = cells.shape[0] > 0
+        for b in rows:
+            inputs[part, b] = first_bias[part] if layer == 0 else input_biases[layer - 1, part]
+            mixed[part, b] = 0.0
+        if layer == 0:
+            _accumulate_rows(embedded, rows, first_kernel[part], inputs[part], 0)
+        else:
+            _accumulate_rows(fresh[layer - 1], rows, kernels[layer - 1, part], inputs[part], 0)
+        _accumulate_rows(hidden[layer], rows, recurrent[layer, part], mixed[part], 0)
+        offset = part * half
+        for b in rows:  # on one row's contiguous vectors, so that the loops run on vector registers
+            if lstm:
+                _lstm_units(inputs[part, b], mixed[part, b], cells[layer, b], fresh[layer, b], fresh_cells[layer, b],
+                            offset, half)
+            else:
+                _gru_units(inputs[part, b], mixed[part, b], candidate_biases[layer, part], hidden[layer, b],
+                           fresh[layer, b], offset, half)
+
+    @njit(**FAST, nogil=True)
+    def _gru_units(x, m, candidate_bias, previous, out, offset, half):
+        """One row's GRU units offset..offset + half from their gates' input (x) and recurrent (m) sums."""
+        for j in range(half):
+            update = _sigmoid(x[j] + m[j])
+            reset = _sigmoid(x[half + j] + m[half + j])
+            candidate = _tanh(x[2 * half + j] + reset * (m[2 * half + j] + candidate_bias[j]))
+            out[offset + j] = candidate + update * (previous[offset + j] - candidate)
+
+    @njit(**FAST, nogil=True)
+    def _lstm_units(x, m, cells, out, out_cells, offset, half):
+        """One row's LSTM units offset..offset + half (and their cells) from their gates' sums."""
+        for j in range(half):
+            input_gate = _sigmoid(x[j] + m[j])
+            forget = _sigmoid(x[half + j] + m[half + j])
+            candidate = _tanh(x[2 * half + j] + m[2 * half + j])
+            output = _sigmoid(x[3 * half + j] + m[3 * half + j])
+            cell = forget * cells[offset + j] + input_gate * candidate
+            out_cells[offset + j] = cell
+            out[offset + j] = output * _tanh(cell)
+
+    @njit(**FAST, nogil=True)
+    def _keep(rows, hidden, cells, fresh, fresh_cells):
+        """The rows' new state becomes their state."""
+        for b in rows:
+            hidden[:, b] = fresh[:, b]
+            if cells.shape[0] > 0:
+                cells[:, b] = fresh_cells[:, b]
+
+    @njit(**FAST, nogil=True)
+    def _logits_half(part, rows, hidden, dense, projection, projection_bias, f, fill, logits):
+        """Half `part` of the vocabulary's logits for `rows`, from the features `f` of every layer (the
+        bottleneck's outputs, or the layers' outputs side by side), which are computed first if `fill`."""
+        layers, _, units = hidden.shape
+        rank = dense.shape[2]
+        width = projection.shape[2]
+        for b in rows:
+            if fill:
+                if rank > 0:
+                    f[b] = 0.0
+                else:
+                    for layer in range(layers):
+                        f[b, layer * units:(layer + 1) * units] = hidden[layer, b]
+            logits[b, part * width:(part + 1) * width] = projection_bias[part]
+        if fill and rank > 0:
+            for layer in range(layers):
+                _accumulate_rows(hidden[layer], rows, dense[layer], f, 0)
+        _accumulate_rows(f, rows, projection[part], logits, part * width)
+
+    @njit(**FAST, parallel=True, nogil=True)
     def _sample_block(logits, hidden, cells, embedding, first_kernel, first_bias, recurrent, kernels, input_biases,
                       candidate_biases, dense, projection, projection_bias, vocab, inverse_temperatures, greedy,
-                      uniforms, counts, tokens_out, logits_out):
+                      uniforms, counts, tokens_out, logits_out, by_rows):
         """Draws counts[b] tokens for each row b of a batch: each from the row's previous logits, then feeds it.
 
         Rows are independent streams: each has its own temperature (or greedy), uniform numbers and
@@ -237,14 +321,21 @@ if numba is not None:
         (layers − 1, 2, units, g·h) and input_biases (layers − 1, 2, g·h) for layers after the
         first; candidate_biases (layers, 2, h), the GRU's; dense (layers, units, rank), or rank 0
         without a bottleneck; projection (2, rank or layers × units, V); projection_bias (2, V).
-        Each half's columns: its units of each gate; each half runs on its own thread.
+        Each half's columns: its units of each gate.
+
+        How the two threads share the work:
+        - by_rows False (a few rows): each thread takes one half of every matrix's columns for all
+          the rows, and they meet after the draws, after each layer and after the logits: two cores
+          read the weights, half each, which is what a lone stream waits on;
+        - by_rows True (a batch): each thread takes half the rows (dealt by their counts, so the
+          work is even) for the whole block, both halves of every matrix in turn, and they never
+          meet: a batch waits on arithmetic, not on the weights, and the meetings (four a token) and
+          the bottleneck both threads computed had cost a third of its time here.
+        A row's numbers are the same either way: every column is summed by the same code in the same order.
         """
         layers, batch, units = hidden.shape
-        half = units // HALVES
-        lstm = cells.shape[0] > 0
         columns = recurrent.shape[3]
         rank = dense.shape[2]
-        width = projection.shape[2]
         features_width = rank if rank > 0 else layers * units
         fresh = np.empty_like(hidden)
         fresh_cells = np.empty_like(cells)
@@ -252,56 +343,38 @@ if numba is not None:
         embedded = np.zeros((batch, embedding.shape[1]), np.float32)
         mixed = np.zeros((HALVES, batch, columns), np.float32)
         features = np.zeros((HALVES, batch, features_width), np.float32)
+        if by_rows:
+            order = np.argsort(-counts, kind="mergesort")
+            for group in prange(HALVES):
+                mine = order[group::HALVES]
+                for s in range(counts[mine].max() if len(mine) else 0):
+                    rows = mine[counts[mine] > s]
+                    _draw(rows, s, logits, vocab, inverse_temperatures, greedy, uniforms, embedding, tokens_out,
+                          embedded)
+                    for layer in range(layers):
+                        for part in range(HALVES):
+                            _layer_half(part, layer, rows, embedded, hidden, cells, fresh, fresh_cells, first_kernel,
+                                        first_bias, recurrent, kernels, input_biases, candidate_biases, inputs, mixed)
+                    _keep(rows, hidden, cells, fresh, fresh_cells)
+                    for part in range(HALVES):  # the features once, for both halves of the vocabulary
+                        _logits_half(part, rows, hidden, dense, projection, projection_bias, features[0], part == 0,
+                                     logits)
+                    for b in rows:
+                        logits_out[b, s] = logits[b]
+            return
         for s in range(counts.max()):
             rows = _rows_left(counts, s)
             for k in prange(len(rows)):  # 1. each row draws its token from its logits
-                b = rows[k]
-                tokens_out[b, s] = _choose(logits[b], vocab, inverse_temperatures[b], greedy[b], uniforms[b, s])
-            for b in rows:
-                embedded[b] = embedding[tokens_out[b, s]]
+                _draw(rows[k:k + 1], s, logits, vocab, inverse_temperatures, greedy, uniforms, embedding, tokens_out,
+                      embedded)
             for layer in range(layers):  # 2. the tokens through each layer, each half of its units on a thread
                 for part in prange(HALVES):
-                    for b in rows:
-                        inputs[part, b] = first_bias[part] if layer == 0 else input_biases[layer - 1, part]
-                        mixed[part, b] = 0.0
-                    if layer == 0:
-                        _accumulate_rows(embedded, rows, first_kernel[part], inputs[part], 0)
-                    else:
-                        _accumulate_rows(fresh[layer - 1], rows, kernels[layer - 1, part], inputs[part], 0)
-                    _accumulate_rows(hidden[layer], rows, recurrent[layer, part], mixed[part], 0)
-                    x, m = inputs[part], mixed[part]
-                    for b in rows:
-                        for j in range(half):
-                            unit = part * half + j
-                            first = _sigmoid(x[b, j] + m[b, j])  # GRU: update z; LSTM: input i
-                            second = _sigmoid(x[b, half + j] + m[b, half + j])  # GRU: reset r; LSTM: forget f
-                            if lstm:
-                                candidate = _tanh(x[b, 2 * half + j] + m[b, 2 * half + j])
-                                output = _sigmoid(x[b, 3 * half + j] + m[b, 3 * half + j])
-                                cell = second * cells[layer, b, unit] + first * candidate
-                                fresh_cells[layer, b, unit] = cell
-                                fresh[layer, b, unit] = output * _tanh(cell)
-                            else:
-                                candidate = _tanh(x[b, 2 * half + j]
-                                                    + second * (m[b, 2 * half + j] + candidate_biases[layer, part, j]))
-                                fresh[layer, b, unit] = candidate + first * (hidden[layer, b, unit] - candidate)
-            for b in rows:
-                hidden[:, b] = fresh[:, b]
-                if lstm:
-                    cells[:, b] = fresh_cells[:, b]
-            for part in prange(HALVES):  # 3. logits, each half of the vocabulary on a thread
-                f = features[part]
-                for b in rows:
-                    if rank > 0:
-                        f[b] = 0.0
-                    else:
-                        for layer in range(layers):
-                            f[b, layer * units:(layer + 1) * units] = hidden[layer, b]
-                    logits[b, part * width:(part + 1) * width] = projection_bias[part]
-                if rank > 0:  # the bottleneck is small, so both halves compute it
-                    for layer in range(layers):
-                        _accumulate_rows(hidden[layer], rows, dense[layer], f, 0)
-                _accumulate_rows(f, rows, projection[part], logits, part * width)
+                    _layer_half(part, layer, rows, embedded, hidden, cells, fresh, fresh_cells, first_kernel,
+                                first_bias, recurrent, kernels, input_biases, candidate_biases, inputs, mixed)
+            _keep(rows, hidden, cells, fresh, fresh_cells)
+            for part in prange(HALVES):  # 3. logits, each half of the vocabulary on a thread (the bottleneck is
+                _logits_half(part, rows, hidden, dense, projection, projection_bias, features[part], True,  # small:
+                             logits)  # both compute it)
             for b in rows:
                 logits_out[b, s] = logits[b]
 
@@ -367,7 +440,7 @@ def _stand_ins() -> tuple:
             halves(layers, HALVES, units, columns), halves(layers - 1, HALVES, units, columns),
             floats(layers - 1, HALVES, columns), floats(layers, HALVES, half), halves(layers, units, rank),
             halves(HALVES, rank, width), floats(HALVES, width), vocab, floats(1), np.zeros(1, np.bool_),
-            np.zeros((1, 1)), np.ones(1, np.int64), np.empty((1, 1), np.int64), floats(1, 1, vocab))
+            np.zeros((1, 1)), np.ones(1, np.int64), np.empty((1, 1), np.int64), floats(1, 1, vocab), False)
 
 
 def _halves_of_gates(matrix: np.ndarray, units: int) -> np.ndarray:
@@ -485,11 +558,12 @@ class CompiledSampler:
         steps = int(counts.max())
         tokens = np.zeros((len(counts), steps), np.int64)
         logits_out = np.empty((len(counts), steps, self.padded_vocab), np.float32)
-        numba.set_num_threads(max(1, min(threads, HALVES, numba.config.NUMBA_NUM_THREADS)))
+        threads = max(1, min(threads, HALVES, numba.config.NUMBA_NUM_THREADS))
+        numba.set_num_threads(threads)
         _sample_block(logits, hidden, cells, self.embedding, self.first_kernel, self.first_bias, self.recurrent,
                       self.kernels, self.input_biases, self.candidate_biases, self.dense, self.projection,
                       self.projection_bias, self.vocab, inverse, greedy, np.ascontiguousarray(uniforms, dtype=np.float64),
-                      counts, tokens, logits_out)
+                      counts, tokens, logits_out, threads > 1 and len(counts) >= ROWS_SPLIT_FROM)
         return tokens, logits_out[:, :, :self.vocab]
 
     def packed(self, states: list) -> tuple[np.ndarray, np.ndarray]:
