@@ -304,6 +304,26 @@ if numba is not None:
                 _accumulate_rows(hidden[layer], rows, dense[layer], f, 0)
         _accumulate_rows(f, rows, projection[part], logits, part * width)
 
+    @njit(**FAST, nogil=True)
+    def _block_of_rows(mine, logits, hidden, cells, embedding, first_kernel, first_bias, recurrent, kernels,
+                       input_biases, candidate_biases, dense, projection, projection_bias, vocab, inverse_temperatures,
+                       greedy, uniforms, counts, tokens_out, logits_out, fresh, fresh_cells, inputs, mixed, embedded,
+                       features):
+        """`_sample_block`'s work for the rows `mine` alone, on one thread: both halves of every matrix in turn,
+        the features computed once for both halves of the vocabulary."""
+        for s in range(counts[mine].max() if len(mine) else 0):
+            rows = mine[counts[mine] > s]
+            _draw(rows, s, logits, vocab, inverse_temperatures, greedy, uniforms, embedding, tokens_out, embedded)
+            for layer in range(hidden.shape[0]):
+                for part in range(HALVES):
+                    _layer_half(part, layer, rows, embedded, hidden, cells, fresh, fresh_cells, first_kernel,
+                                first_bias, recurrent, kernels, input_biases, candidate_biases, inputs, mixed)
+            _keep(rows, hidden, cells, fresh, fresh_cells)
+            for part in range(HALVES):
+                _logits_half(part, rows, hidden, dense, projection, projection_bias, features, part == 0, logits)
+            for b in rows:
+                logits_out[b, s] = logits[b]
+
     @njit(**FAST, parallel=True, nogil=True)
     def _sample_block(logits, hidden, cells, embedding, first_kernel, first_bias, recurrent, kernels, input_biases,
                       candidate_biases, dense, projection, projection_bias, vocab, inverse_temperatures, greedy,
@@ -345,22 +365,11 @@ if numba is not None:
         features = np.zeros((HALVES, batch, features_width), np.float32)
         if by_rows:
             order = np.argsort(-counts, kind="mergesort")
-            for group in prange(HALVES):
-                mine = order[group::HALVES]
-                for s in range(counts[mine].max() if len(mine) else 0):
-                    rows = mine[counts[mine] > s]
-                    _draw(rows, s, logits, vocab, inverse_temperatures, greedy, uniforms, embedding, tokens_out,
-                          embedded)
-                    for layer in range(layers):
-                        for part in range(HALVES):
-                            _layer_half(part, layer, rows, embedded, hidden, cells, fresh, fresh_cells, first_kernel,
-                                        first_bias, recurrent, kernels, input_biases, candidate_biases, inputs, mixed)
-                    _keep(rows, hidden, cells, fresh, fresh_cells)
-                    for part in range(HALVES):  # the features once, for both halves of the vocabulary
-                        _logits_half(part, rows, hidden, dense, projection, projection_bias, features[0], part == 0,
-                                     logits)
-                    for b in rows:
-                        logits_out[b, s] = logits[b]
+            for group in prange(HALVES):  # each thread its share of the rows, the whole block
+                _block_of_rows(order[group::HALVES], logits, hidden, cells, embedding, first_kernel, first_bias,
+                               recurrent, kernels, input_biases, candidate_biases, dense, projection, projection_bias,
+                               vocab, inverse_temperatures, greedy, uniforms, counts, tokens_out, logits_out, fresh,
+                               fresh_cells, inputs, mixed, embedded, features[0])
             return
         for s in range(counts.max()):
             rows = _rows_left(counts, s)
