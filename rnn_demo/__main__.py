@@ -276,10 +276,7 @@ def _train_target(target: str, args, tokenizer_path: Path, command: str, *, name
     from .training.run import Run
 
     recipe = recipe_for(target)
-    model_config = _dataclass_from_flags(args, recipe.config_class, recipe.model_defaults())
-    train_config = _dataclass_from_flags(args, TrainingConfig, recipe.training)
-    if args.quick:
-        model_config, train_config = recipe.quick(model_config, train_config)
+    model_config, train_config = train_configs(recipe, args)
     if train_config.sampled_words and recipe.family != "gap_words":  # else it would be ignored without a word
         raise UsageError("--sampled-words trains the gap filler (blank) only")
     if train_config.window_state != "zero" and recipe.family != "language_model":
@@ -408,6 +405,20 @@ def _fill(args) -> None:
         _emit(answer, args.json, text_key="completed")
 
 
+def train_configs(recipe, args) -> tuple:
+    """(model config, training config) of a `train` command: the recipe's defaults, then the flags, then `--quick`."""
+    model_config = _dataclass_from_flags(args, recipe.config_class, recipe.model_defaults())
+    train_config = _dataclass_from_flags(args, TrainingConfig, recipe.training)
+    if args.quick:
+        model_config, train_config = recipe.quick(model_config, train_config)
+    return model_config, train_config
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The flags of a command line (without `python -m rnn_demo`), as `main` reads them."""
+    return _build_parser().parse_args(argv)
+
+
 def main(argv=None) -> int:
     """Runs one command; returns the exit status (2 for bad input, with a one-line message on stderr)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -416,7 +427,7 @@ def main(argv=None) -> int:
         from .usertrain.cli import train_main
 
         return train_main(argv[2:])
-    args = _build_parser().parse_args(argv)
+    args = parse(argv)
     from .checkpoints import CheckpointError
     from .config import InputError
 

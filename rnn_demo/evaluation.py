@@ -13,15 +13,35 @@ EVAL_CHUNK_TOKENS = 512
 DECODING_DEADLINE_S = 10.0
 
 
-def _log_likelihood_fn(model):
-    """A compiled function: (inputs, targets, states) of one chunk -> (Σ log p(target), states after it)."""
+def _log_likelihood_fn(model, *, per_token: bool = False):
+    """A compiled function: (inputs, targets, states) of one chunk -> (Σ log p(target), states after it);
+    with `per_token`, each target's log p (time,) instead of their sum."""
     @tf.function(reduce_retracing=True)
     def chunk_log_likelihood(inputs, targets, states):
         logits, states = model(inputs, states=states, return_state=True)  # (1, time, vocab)
         log_probs = tf.nn.log_softmax(logits, axis=-1)
         picked = tf.gather(log_probs[0], targets[0], batch_dims=1)  # (time,)
-        return tf.reduce_sum(picked), states
+        return (picked if per_token else tf.reduce_sum(picked)), states
     return chunk_log_likelihood
+
+
+def _scored_chunks(model, ids: np.ndarray, chunk_fn, chunk_tokens: int):
+    """`chunk_fn`'s result for each chunk of `ids` (each token predicting the next), the state carried."""
+    states = [[tf.constant(s) for s in layer] for layer in model.initial_state(1)]
+    for start in range(0, len(ids) - 1, chunk_tokens):
+        stop = min(start + chunk_tokens, len(ids) - 1)
+        scored, states = chunk_fn(tf.constant(ids[None, start:stop]), tf.constant(ids[None, start + 1:stop + 1]),
+                                  states)
+        yield scored
+
+
+def token_log_likelihoods(model, tokenizer: Tokenizer, text: str, *,
+                          chunk_tokens: int = EVAL_CHUNK_TOKENS) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, natural log p of each token given those before it) over `text` (after BOS), the state carried
+    throughout as in `text_bits`: len(ids) − 1 values, for mixing the model's probabilities with others'."""
+    ids = np.asarray([BOS_ID] + tokenizer.encode(text), dtype=np.int32)
+    chunks = _scored_chunks(model, ids, _log_likelihood_fn(model, per_token=True), chunk_tokens)
+    return ids, np.concatenate([np.asarray(chunk, dtype=np.float64) for chunk in chunks])
 
 
 def text_bits(model, tokenizer: Tokenizer, text: str, chunk_fn=None, *,
@@ -39,15 +59,8 @@ def text_bits(model, tokenizer: Tokenizer, text: str, chunk_fn=None, *,
         (total bits, number of tokens).
     """
     ids = np.asarray([BOS_ID] + tokenizer.encode(text), dtype=np.int32)
-    chunk_fn = chunk_fn or _log_likelihood_fn(model)
-    states = [[tf.constant(s) for s in layer] for layer in model.initial_state(1)]
-    total_nats = 0.0
-    for start in range(0, len(ids) - 1, chunk_tokens):
-        stop = min(start + chunk_tokens, len(ids) - 1)
-        inputs = tf.constant(ids[None, start:stop])
-        targets = tf.constant(ids[None, start + 1:stop + 1])
-        log_likelihood, states = chunk_fn(inputs, targets, states)
-        total_nats -= float(log_likelihood)
+    chunks = _scored_chunks(model, ids, chunk_fn or _log_likelihood_fn(model), chunk_tokens)
+    total_nats = -sum(float(log_likelihood) for log_likelihood in chunks)
     return total_nats / math.log(2), len(ids) - 1
 
 

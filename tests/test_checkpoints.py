@@ -170,17 +170,21 @@ def test_convert_weights_keeps_every_number_and_records_its_source(quick_assets,
 
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
 def test_each_shipped_language_model_is_what_one_train_command_makes(cell):
-    """`python -m rnn_demo train shakespeare --cell CELL`, with no other flag, trains the shipped model's shape with
+    """The command its config.json records, read by the CLI's own parser, trains the shipped model's shape with
     its recorded settings, from random weights (issue 13: one command per shipped checkpoint)."""
-    from dataclasses import asdict, replace
+    import shlex
+    from dataclasses import asdict
 
+    from rnn_demo.__main__ import parse, train_configs
     from rnn_demo.training.recipe import recipe_for
     from tests.conftest import ROOT
 
     meta = json.loads((ROOT / "assets" / f"shakespeare-{cell}" / "config.json").read_text())
-    recipe = recipe_for("shakespeare")
     assert meta.get("initialised_from") is None and meta.get("converted_from") is None
-    made = replace(recipe.model_defaults(), cell=cell, vocab_size=meta["model"]["vocab_size"])
-    assert asdict(LanguageModelConfig(**meta["model"])) == asdict(made)  # fields added since: their defaults
-    assert asdict(TrainingConfig(**meta["training"])) == asdict(recipe.training)  # fields added since: defaults
-    assert meta["command"].startswith(f"python -m rnn_demo train shakespeare --cell {cell} ")
+    prefix = f"python -m rnn_demo train shakespeare --cell {cell} "
+    assert meta["command"].startswith(prefix)
+    args = parse(shlex.split(meta["command"])[3:])
+    assert not args.quick
+    model_config, train_config = train_configs(recipe_for("shakespeare"), args)
+    assert asdict(model_config) == asdict(LanguageModelConfig(**meta["model"]))  # fields added since: defaults
+    assert asdict(train_config) == asdict(TrainingConfig(**meta["training"]))

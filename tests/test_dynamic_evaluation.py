@@ -35,3 +35,20 @@ def test_the_model_learns_a_text_it_reads_again_and_its_weights_come_back(model_
                                                    rel=0.05)
     for variable, value in zip(model.trainable_variables, before):
         assert (variable.numpy() == value).all()
+
+
+def test_each_token_scored_alone_adds_up_to_the_texts_bits(model_and_tokenizer):
+    """`token_log_likelihoods` (what benchmarks/lm_mixtures.py mixes) is `text_bits` token by token: the same
+    state carried through the text, across chunk boundaries too, and one value a token after BOS."""
+    import math
+
+    import numpy as np
+
+    model, tokenizer = model_and_tokenizer
+    text = VERSE * 3
+    bits, tokens = evaluation.text_bits(model, tokenizer, text)
+    ids, log_p = evaluation.token_log_likelihoods(model, tokenizer, text, chunk_tokens=7)
+    assert len(log_p) == tokens == len(ids) - 1 and (log_p < 0).all()
+    assert -log_p.sum() / math.log(2) == pytest.approx(bits, rel=1e-5)
+    whole = evaluation.token_log_likelihoods(model, tokenizer, text)[1]
+    np.testing.assert_allclose(log_p, whole, atol=1e-4)
