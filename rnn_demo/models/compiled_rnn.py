@@ -247,7 +247,7 @@ if numba is not None:
             _accumulate_rows(fresh[layer - 1], rows, kernels[layer - 1, part], inputs[part], 0)
         _accumulate_rows(hidden[layer], rows, recurrent[layer, part], mixed[part], 0)
         offset = part * half
-        for b in rows:  # on one row's contiguous vectors, so that the loops run on vector registers
+        for b in rows:  # one row's vectors at a time
             if lstm:
                 _lstm_units(inputs[part, b], mixed[part, b], cells[layer, b], fresh[layer, b], fresh_cells[layer, b],
                             offset, half)
