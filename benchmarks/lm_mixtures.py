@@ -9,7 +9,7 @@ carried through the whole play); its probability of every token is then mixed wi
   as the static figure;
 - the other network (their average: two networks a token, twice the serving work).
 Weights are chosen on Pericles alone (the lowest bits/char on a grid); Timon of Athens is then scored with
-them. Nothing here is served: the app's generator samples from the GRU alone.
+them. Nothing here is served: the app's generator samples from the chosen network alone.
 
     python benchmarks/lm_mixtures.py        # about 2 minutes on 2 cores; TensorFlow is imported
 """
