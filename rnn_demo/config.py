@@ -40,8 +40,8 @@ class LanguageModelConfig:
     # served model are the same whatever it is. On the GRU with dropout 0.3 (2026-12-05): held-out loss on
     # 128-token windows 3.797 → 3.759 nats, but 1.976 → 1.980 bits/char over whole plays; with the state
     # carried between training windows too (`--window-state carried`, 2026-12-06) 1.976 → 1.938, the shipped
-    # GRU (the LSTM by the same flags: 1.985 → 1.918). (Keras's recurrent dropout was measured too: 70% slower training steps here, 3.2 s against 1.9 s
-    # for 64 × 128 tokens.)
+    # GRU (the LSTM by the same flags: 1.985 → 1.918). (Keras's recurrent dropout was measured too: 70%
+    # slower training steps here, 3.2 s against 1.9 s for 64 × 128 tokens.)
     embedding_dropout: float = 0.0
     # 0: the layers' outputs map straight to the vocabulary. r > 0: through an r-wide linear
     # bottleneck first, which cuts the weights read per generated token (the batch-1 cost).

@@ -63,18 +63,23 @@ def base(demo) -> str:
     return demo.local_url.rstrip("/")
 
 
-class PeakGrowth:
-    """The most that Python held at once (tracemalloc), in MiB, of what was allocated inside the `with`
-    block; the app runs in this process. Not resident memory: in the whole suite's 2.6 GB process, other
-    tests' threads and the allocator moved that by 22.8 MiB once in CI."""
+class Traced:
+    """What Python allocates inside the `with` block (tracemalloc), in MiB; the app runs in this process.
+    Not resident memory: in the whole suite's 2.6 GB process, other tests' threads and the allocator moved
+    that by 22.8 MiB once in CI."""
 
     def __enter__(self):
-        self.mib = None
+        self.peak_mib = None
         tracemalloc.start()
         return self
 
+    def held_mib(self) -> float:
+        """What of it is still referenced now, after a collection."""
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] / MIB
+
     def __exit__(self, *exc):
-        self.mib = tracemalloc.get_traced_memory()[1] / MIB
+        self.peak_mib = tracemalloc.get_traced_memory()[1] / MIB  # the most held at once
         tracemalloc.stop()
 
 
@@ -123,13 +128,13 @@ def assert_still_serving(base: str) -> None:
 def test_a_50_mb_body_is_refused_with_413_without_the_process_growing(base, declared):
     size = 50 * MIB
     headers = {"content-type": "application/json", **({"content-length": str(size)} if declared else {})}
-    with PeakGrowth() as growth:
+    with Traced() as traced:
         response = httpx.post(f"{base}/gradio_api/call/generate", content=streamed(size), headers=headers,
                               timeout=HTTP_TIMEOUT_S)
     assert response.status_code == 413
     assert response.json()["detail"].startswith("Request body too large: ")
     assert f"the limit is {MAX_BODY_BYTES:,}" in response.json()["detail"]
-    assert growth.mib < MAX_GROWTH_MIB
+    assert traced.peak_mib < MAX_GROWTH_MIB
     assert_still_serving(base)
 
 
@@ -152,27 +157,20 @@ def test_the_largest_legal_chat_fits_under_the_body_limit_and_is_answered(base):
 
 def test_refused_and_finished_rest_calls_do_not_pile_up(demo, base):
     """A flood of refused calls leaves nothing behind: Gradio remembers at most SESSION_CAPACITY sessions, and
-    none of the refused 1 MiB prompts stays referenced anywhere.
-
-    Counted in what Python still holds after a collection (tracemalloc), not in resident memory: in the whole
-    suite's 2.6 GB process, other tests' threads and the allocator moved resident memory by 22.8 MiB once."""
+    none of the refused 1 MiB prompts stays referenced anywhere (`Traced`: what Python still holds)."""
     refused_prompt = "x" * MIB  # refused by the engine once Gradio has read it into the call
 
-    def flood(calls: int) -> float:
+    def flood(calls: int, traced: Traced) -> float:
         for _ in range(calls):
             _, result = call(base, "generate", [refused_prompt, "shakespeare-gru", 5, 0, 0, 1, 1, 0])
             assert "prompt is too long" in result
             assert "event: complete" in call(base, "fill", FILL)[1]
         assert len(demo.app.state_holder.session_data) <= page.SESSION_CAPACITY
-        gc.collect()
-        return tracemalloc.get_traced_memory()[0] / MIB
+        return traced.held_mib()
 
-    tracemalloc.start()
-    try:
-        levelled = flood(page.SESSION_CAPACITY + 4)  # the remembered sessions full, the fill tab's data loaded
-        assert flood(page.SESSION_CAPACITY) - levelled < MAX_GROWTH_MIB  # were they all kept: ≥ 36 MiB more
-    finally:
-        tracemalloc.stop()
+    with Traced() as traced:
+        levelled = flood(page.SESSION_CAPACITY + 4, traced)  # the remembered sessions full, the fill data loaded
+        assert flood(page.SESSION_CAPACITY, traced) - levelled < MAX_GROWTH_MIB  # all kept: ≥ 36 MiB more
 
 
 def test_unread_rest_results_are_kept_for_the_newest_sessions_only(demo, base):
@@ -235,12 +233,12 @@ def test_a_200_mb_upload_field_is_cut_at_the_train_tabs_limit(base, temp_folder)
         yield from streamed(size)
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    with PeakGrowth() as growth:
+    with Traced() as traced:
         response = httpx.post(f"{base}/gradio_api/upload", content=body(), timeout=HTTP_TIMEOUT_S,
                               headers={"content-type": f"multipart/form-data; boundary={boundary}"})
     assert response.status_code == 413
     assert response.json()["detail"].startswith("Request body too large")
-    assert growth.mib < MAX_GROWTH_MIB + train_tab.UPLOAD_LIMIT.max_bytes / MIB
+    assert traced.peak_mib < MAX_GROWTH_MIB + train_tab.UPLOAD_LIMIT.max_bytes / MIB
     assert files_under(temp_folder) == []
 
 
